@@ -1,0 +1,16 @@
+// Each family of subcommands registers itself on the root CLI11 app. Library code throws;
+// main() turns any exception into one line on stderr and a non-zero exit.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace rlhf::app {
+
+void register_labeling_commands(CLI::App& app);   // serve, labelers, labeling (labeling_commands.cpp)
+#ifdef RLHF_WITH_TORCH
+void register_model_commands(CLI::App& app);      // generate, score, import-hf, export-hf (model_commands.cpp)
+void register_tokenizer_commands(CLI::App& app);  // tokenize, tokenizer train (tokenizer_commands.cpp)
+void register_train_commands(CLI::App& app);      // pretrain, sft (train_commands.cpp)
+#endif
+
+}  // namespace rlhf::app

@@ -1,0 +1,127 @@
+// serve, labelers add|revoke|list, labeling import|export: parse arguments, call labeling/.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "app/commands.h"
+#include "labeling/accounts.h"
+#include "labeling/export.h"
+#include "labeling/import.h"
+#include "labeling/server.h"
+#include "storage/labelers.h"
+#include "storage/schema.h"
+
+namespace rlhf::app {
+namespace {
+
+struct ServeArgs {
+  std::string db;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+};
+
+struct LabelerArgs {
+  std::string db;
+  std::string name;
+  bool admin = false;
+};
+
+struct TransferArgs {
+  std::string db;
+  std::string file;
+  std::string format;
+};
+
+void serve(const ServeArgs& args) {
+  labeling::LabelingServer server(args.db);
+  const int port = server.bind(args.host, args.port);
+  // Tests and scripts read this line to learn the port; flush so they see it at once.
+  std::cout << "listening on http://" << args.host << ":" << port << std::endl;
+  server.run_until_signal();
+}
+
+void register_serve(CLI::App& app) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Run the labeling web service");
+  serve_cmd->add_option("--db", args->db, "SQLite database (created if missing)")->required();
+  serve_cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
+  serve_cmd->add_option("--port", args->port, "Port (0 picks a free one)")->capture_default_str();
+  serve_cmd->callback([args] { serve(*args); });
+}
+
+void register_labelers(CLI::App& app) {
+  auto args = std::make_shared<LabelerArgs>();
+  CLI::App* labelers = app.add_subcommand("labelers", "Manage labeler accounts");
+  labelers->require_subcommand(1);
+
+  CLI::App* add = labelers->add_subcommand("add", "Add a labeler and print their token (shown once)");
+  add->add_option("--db", args->db, "SQLite database")->required();
+  add->add_option("--name", args->name, "Labeler name (A-Z a-z 0-9 _ . -)")->required();
+  add->add_flag("--admin", args->admin, "Give admin rights (import, stats, export, accounts)");
+  add->callback([args] {
+    auto db = storage::open_database(args->db);
+    const auto account = labeling::add_labeler(db, args->name, args->admin ? "admin" : "labeler");
+    std::cout << account.token << std::endl;
+    std::cerr << "added " << account.role << " " << account.name << "; the token above is not stored, keep it" << std::endl;
+  });
+
+  CLI::App* revoke = labelers->add_subcommand("revoke", "Revoke a labeler's token");
+  revoke->add_option("--db", args->db, "SQLite database")->required();
+  revoke->add_option("--name", args->name, "Labeler name")->required();
+  revoke->callback([args] {
+    auto db = storage::open_database(args->db);
+    labeling::revoke_labeler(db, args->name);
+    std::cout << "revoked " << args->name << std::endl;
+  });
+
+  CLI::App* list = labelers->add_subcommand("list", "List labelers");
+  list->add_option("--db", args->db, "SQLite database")->required();
+  list->callback([args] {
+    auto db = storage::open_database(args->db);
+    for (const auto& labeler : storage::list_labelers(db)) {
+      std::cout << labeler.name << '\t' << labeler.role << '\t' << (labeler.active ? "active" : "revoked") << '\t'
+                << labeler.created_at << '\n';
+    }
+  });
+}
+
+void register_labeling(CLI::App& app) {
+  auto args = std::make_shared<TransferArgs>();
+  CLI::App* labeling_cmd = app.add_subcommand("labeling", "Import tasks, export labels");
+  labeling_cmd->require_subcommand(1);
+
+  CLI::App* import = labeling_cmd->add_subcommand("import", "Import prompts with responses, or HH-RLHF pairs (JSONL)");
+  import->add_option("--db", args->db, "SQLite database (created if missing)")->required();
+  import->add_option("--file", args->file, "JSONL file")->required()->check(CLI::ExistingFile);
+  import->add_option("--format", args->format, "auto, tasks or hh")->default_val("auto");
+  import->callback([args] {
+    std::ifstream input(args->file);
+    if (!input) throw std::runtime_error("cannot read " + args->file);
+    auto db = storage::open_database(args->db);
+    const auto summary = labeling::import_jsonl(db, input, labeling::parse_import_format(args->format), args->file);
+    std::cout << "imported " << summary.imported << " prompts (" << summary.unchanged << " unchanged) from "
+              << args->file << std::endl;
+  });
+
+  CLI::App* export_cmd = labeling_cmd->add_subcommand("export", "Export live rankings or preference pairs (JSONL)");
+  export_cmd->add_option("--db", args->db, "SQLite database")->required()->check(CLI::ExistingFile);
+  export_cmd->add_option("--format", args->format, "rankings or pairs")->required();
+  export_cmd->add_option("--out", args->file, "Output JSONL file (written atomically)")->required();
+  export_cmd->callback([args] {
+    auto db = storage::open_database(args->db);
+    const size_t lines = labeling::export_to_file(db, labeling::parse_export_format(args->format), args->file);
+    std::cout << "wrote " << lines << " lines to " << args->file << std::endl;
+  });
+}
+
+}  // namespace
+
+void register_labeling_commands(CLI::App& app) {
+  register_serve(app);
+  register_labelers(app);
+  register_labeling(app);
+}
+
+}  // namespace rlhf::app

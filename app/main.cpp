@@ -1,0 +1,31 @@
+// rlhf: one binary for the whole InstructGPT recipe. Argument parsing and dispatch only: every
+// command lives in a library; any error becomes one line on stderr and a non-zero exit.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"rlhf: train, label, reward-model and PPO-align GPT models (InstructGPT recipe)", "rlhf"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+
+  rlhf::app::register_labeling_commands(app);
+#ifdef RLHF_WITH_TORCH
+  rlhf::app::register_model_commands(app);
+  rlhf::app::register_tokenizer_commands(app);
+  rlhf::app::register_train_commands(app);
+#endif
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

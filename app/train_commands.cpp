@@ -1,0 +1,62 @@
+// pretrain, sft: the training stages, each run from a JSON config with --set overrides.
+#include <iostream>
+#include <memory>
+
+#include "app/commands.h"
+#include "core/config.h"
+#include "sft/pretrain.h"
+#include "sft/sft.h"
+
+namespace rlhf::app {
+
+namespace {
+
+struct StageFlags {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string out;
+  bool resume = false;
+  std::string device;
+  int threads = -1;
+};
+
+void add_stage_flags(CLI::App* cmd, StageFlags& flags) {
+  cmd->add_option("--config", flags.config, "JSON config (see configs/)")->required();
+  cmd->add_option("--set", flags.overrides, "Override a config key, e.g. --set train.lr=3e-4 (repeatable)");
+  cmd->add_option("--out", flags.out, "Output directory (default: the config's out_dir)");
+  cmd->add_flag("--resume", flags.resume, "Continue from OUT/last");
+  cmd->add_option("--device", flags.device, "cpu, cuda, cuda:N or auto (overrides runtime.device)");
+  cmd->add_option("--threads", flags.threads, "CPU threads (overrides runtime.threads)");
+}
+
+// Config file + --set + the dedicated flags, which are shorthands for --set.
+template <class Config>
+Config load_stage_config(const StageFlags& flags) {
+  auto overrides = flags.overrides;
+  if (!flags.out.empty()) overrides.push_back("out_dir=" + flags.out);
+  if (!flags.device.empty()) overrides.push_back("runtime.device=" + flags.device);
+  if (flags.threads >= 0) overrides.push_back("runtime.threads=" + std::to_string(flags.threads));
+  return load_config<Config>(flags.config, overrides);
+}
+
+template <class Config, class Run>
+void register_stage(CLI::App& app, const char* name, const char* help, Run run) {
+  auto flags = std::make_shared<StageFlags>();
+  auto* cmd = app.add_subcommand(name, help);
+  add_stage_flags(cmd, *flags);
+  cmd->callback([flags, run, name] {
+    auto config = load_stage_config<Config>(*flags);
+    auto summary = run(config, flags->resume);
+    std::cout << summary.dump(2) << "\n";
+    std::cerr << name << ": done; summary in " << config.out_dir << "/summary.json\n";
+  });
+}
+
+}  // namespace
+
+void register_train_commands(CLI::App& app) {
+  register_stage<PretrainConfig>(app, "pretrain", "Train a GPT on raw text (from scratch or a checkpoint)", run_pretrain);
+  register_stage<SftConfig>(app, "sft", "Supervised fine-tuning on demonstrations (loss on responses)", run_sft);
+}
+
+}  // namespace rlhf::app

@@ -1,0 +1,108 @@
+// Train-step and generation speed of a small GPT on this machine, for each thread setup, measured
+// side by side in one run (interleaved rounds, median of rounds) because the machines are noisy.
+//   bench_core_speed [--rounds N] [--json]
+// Model: the quickstart shape from DESIGN.md (4 layers, 256 wide, context 128, vocab 256 by default).
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/generate.h"
+#include "core/gpt.h"
+#include "core/runtime.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Setup {
+  int torch_threads, blas_threads;
+  std::vector<double> train, gen1, gen16;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Tokens per second of forward + backward + AdamW step at (B, T).
+double train_tokens_per_s(rlhf::GPT& model, torch::optim::AdamW& opt, int64_t B, int64_t T, int steps) {
+  model->train();
+  auto ids = torch::randint(0, model->config().vocab_size, {B, T + 1}, torch::kLong);
+  auto inputs = ids.narrow(1, 0, T), targets = ids.narrow(1, 1, T);
+  auto step = [&] {
+    opt.zero_grad();
+    auto loss = model->loss(model->forward(inputs).logits, targets);
+    loss.backward();
+    opt.step();
+  };
+  step();  // warm-up
+  auto start = Clock::now();
+  for (int i = 0; i < steps; ++i) step();
+  return B * T * steps / seconds_since(start);
+}
+
+double generate_tokens_per_s(rlhf::GPT& model, int64_t batch, int64_t new_tokens) {
+  rlhf::SamplingConfig config;
+  config.max_new_tokens = new_tokens;
+  config.top_k = 50;
+  std::vector<std::vector<rlhf::TokenId>> prompts(batch, std::vector<rlhf::TokenId>(16, 1));
+  rlhf::generate(model, prompts, config, -1);  // warm-up
+  auto start = Clock::now();
+  rlhf::generate(model, prompts, config, -1);
+  return batch * new_tokens / seconds_since(start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rounds = 3;
+  bool json = false;
+  rlhf::GPTConfig config;
+  config.n_layer = 4, config.n_head = 4, config.n_embd = 256, config.block_size = 128, config.vocab_size = 256;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--json")) json = true;
+    else if (!std::strcmp(argv[i], "--vocab") && i + 1 < argc) config.vocab_size = std::atoi(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: bench_core_speed [--rounds N] [--vocab V] [--json]\n");
+      return 2;
+    }
+  }
+  torch::manual_seed(0);
+  rlhf::GPT model(config);
+  torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(3e-4));
+  std::printf("model: %lld layers, %lld wide, context %lld, vocab %lld, %.2fM parameters; BLAS is %s\n",
+              (long long)config.n_layer, (long long)config.n_embd, (long long)config.block_size,
+              (long long)config.vocab_size, model->num_parameters() / 1e6,
+              rlhf::blas_num_threads() >= 0 ? "OpenBLAS" : "not OpenBLAS");
+
+  std::vector<Setup> setups = {{2, 2, {}, {}, {}}, {1, 2, {}, {}, {}}, {2, 1, {}, {}, {}}, {1, 1, {}, {}, {}}};
+  for (int r = 0; r < rounds; ++r) {
+    for (auto& s : setups) {
+      rlhf::configure_threads(s.torch_threads, s.blas_threads);
+      s.train.push_back(train_tokens_per_s(model, opt, 16, 128, 3));
+      s.gen1.push_back(generate_tokens_per_s(model, 1, 64));
+      s.gen16.push_back(generate_tokens_per_s(model, 16, 64));
+    }
+  }
+  std::printf("%-28s %14s %16s %17s\n", "threads (torch/OpenBLAS)", "train tok/s", "generate B=1", "generate B=16");
+  for (const auto& s : setups) {
+    if (json)
+      std::printf("{\"torch_threads\":%d,\"blas_threads\":%d,\"train_tokens_per_s\":%.0f,\"gen_b1_tokens_per_s\":%.0f,"
+                  "\"gen_b16_tokens_per_s\":%.0f}\n",
+                  s.torch_threads, s.blas_threads, median(s.train), median(s.gen1), median(s.gen16));
+    else
+      std::printf("%13d / %-13d %14.0f %16.0f %17.0f\n", s.torch_threads, s.blas_threads, median(s.train),
+                  median(s.gen1), median(s.gen16));
+  }
+  return 0;
+}

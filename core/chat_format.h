@@ -1,0 +1,50 @@
+// The conversation format used across the toolkit: HH-RLHF transcripts,
+//   "\n\nHuman: {message}\n\nAssistant: {reply}\n\nHuman: ..."
+// A prompt ends with "\n\nAssistant:" and a response starts with a space, so prompt + response is a
+// transcript. Also the stable hash that assigns shipped examples to splits once and for all.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rlhf {
+
+inline constexpr std::string_view kHumanTag = "\n\nHuman:";
+inline constexpr std::string_view kAssistantTag = "\n\nAssistant:";
+
+struct ChatTurn {
+  std::string role;  // "human" or "assistant" ("user" is accepted as "human")
+  std::string text;
+};
+
+struct PromptResponse {
+  std::string prompt;    // ends with "\n\nAssistant:"
+  std::string response;  // the assistant's reply, starting with " "
+};
+
+// "\n\nHuman: {message}\n\nAssistant:"
+std::string format_prompt(std::string_view message);
+// Transcript of the turns; the last turn must be the human's when open_assistant_turn (then the
+// transcript ends with the assistant tag, ready for a reply).
+std::string format_conversation(const std::vector<ChatTurn>& turns, bool open_assistant_turn);
+// " reply" (a single leading space, as in HH-RLHF)
+std::string format_response(std::string_view reply);
+
+// Splits a transcript before its last assistant reply; nullopt when there is no "\n\nAssistant:".
+std::optional<PromptResponse> split_last_assistant_turn(std::string_view transcript);
+// The first human message of a transcript (the key used for splits).
+std::string first_human_message(std::string_view transcript);
+
+// 64-bit FNV-1a: stable across machines, compilers and runs (std::hash is not).
+uint64_t stable_hash(std::string_view text);
+
+// Which use a shipped preference/demonstration example is reserved for, decided by the stable hash
+// of its first human message: 20% reward-model evaluation (never trained on by any stage), 40%
+// reward-model training, 40% SFT demonstrations.
+enum class DataSplit { kRewardEval, kRewardTrain, kSft };
+DataSplit data_split_of(std::string_view transcript);
+
+}  // namespace rlhf

@@ -1,0 +1,232 @@
+#include "core/gpt.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace rlhf {
+
+namespace F = torch::nn::functional;
+
+void GPTConfig::validate() const {
+  auto require = [](bool ok, const char* field, const std::string& why) {
+    if (!ok) throw std::runtime_error(std::string("model config: ") + field + " " + why);
+  };
+  require(n_layer >= 1, "n_layer", "must be >= 1");
+  require(n_head >= 1, "n_head", "must be >= 1");
+  require(n_embd >= 1 && n_embd % n_head == 0, "n_embd",
+          "must be a positive multiple of n_head (" + std::to_string(n_head) + ")");
+  require(block_size >= 1, "block_size", "must be >= 1");
+  require(vocab_size >= 1, "vocab_size", "must be >= 1");
+  require(dropout >= 0.0 && dropout < 1.0, "dropout", "must be in [0, 1)");
+  require(layer_norm_epsilon > 0.0, "layer_norm_epsilon", "must be > 0");
+}
+
+// ---------------------------------------------------------------------------------------------
+LayerNormImpl::LayerNormImpl(int64_t n_embd, bool with_bias, double eps_) : eps(eps_) {
+  weight = register_parameter("weight", torch::ones({n_embd}));
+  if (with_bias) bias = register_parameter("bias", torch::zeros({n_embd}));
+}
+
+torch::Tensor LayerNormImpl::forward(const torch::Tensor& x) {
+  return torch::layer_norm(x, {weight.size(0)}, weight, bias, eps);
+}
+
+// ---------------------------------------------------------------------------------------------
+CausalSelfAttentionImpl::CausalSelfAttentionImpl(const GPTConfig& config)
+    : n_head(config.n_head), n_embd(config.n_embd), dropout(config.dropout) {
+  // key, query, value projections for all heads, in one matmul
+  c_attn = register_module("c_attn", torch::nn::Linear(torch::nn::LinearOptions(n_embd, 3 * n_embd).bias(config.bias)));
+  c_proj = register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(n_embd, n_embd).bias(config.bias)));
+  attn_dropout = register_module("attn_dropout", torch::nn::Dropout(config.dropout));
+  resid_dropout = register_module("resid_dropout", torch::nn::Dropout(config.dropout));
+}
+
+torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask, KVCache* cache,
+                                               int64_t layer) {
+  const int64_t B = x.size(0), T = x.size(1), C = x.size(2), hs = C / n_head;
+  auto qkv = c_attn(x).split(n_embd, /*dim=*/2);                // 3 x (B, T, C)
+  auto q = qkv[0].view({B, T, n_head, hs}).transpose(1, 2);     // (B, nh, T, hs)
+  auto k = qkv[1].view({B, T, n_head, hs}).transpose(1, 2);     // (B, nh, T, hs)
+  auto v = qkv[2].view({B, T, n_head, hs}).transpose(1, 2);     // (B, nh, T, hs)
+
+  if (cache != nullptr) {
+    const int64_t past = cache->length;
+    cache->k[layer].narrow(2, past, T).copy_(k);
+    cache->v[layer].narrow(2, past, T).copy_(v);
+    k = cache->k[layer].narrow(2, 0, past + T);                 // (B, nh, S, hs)
+    v = cache->v[layer].narrow(2, 0, past + T);                 // (B, nh, S, hs)
+  }
+  // No mask means plain causal attention over these T positions (or one query attending to all).
+  const bool causal = !mask.defined() && T > 1;
+
+#if TORCH_VERSION_MAJOR >= 2
+  auto attn_mask = mask.defined() ? c10::optional<at::Tensor>(mask) : c10::nullopt;
+  auto y = at::scaled_dot_product_attention(q, k, v, attn_mask, is_training() ? dropout : 0.0, causal);  // (B, nh, T, hs)
+#else
+  auto att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(hs)));  // (B, nh, T, S)
+  if (mask.defined()) {
+    att = att.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity());
+  } else if (causal) {
+    auto allowed = torch::ones({T, T}, x.options().dtype(torch::kBool)).tril();
+    att = att.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  }
+  att = attn_dropout(torch::softmax(att, -1));
+  auto y = torch::matmul(att, v);                               // (B, nh, T, hs)
+#endif
+  y = y.transpose(1, 2).contiguous().view({B, T, C});          // re-assemble all heads side by side
+  return resid_dropout(c_proj(y));
+}
+
+// ---------------------------------------------------------------------------------------------
+MLPImpl::MLPImpl(const GPTConfig& config) {
+  c_fc = register_module("c_fc", torch::nn::Linear(torch::nn::LinearOptions(config.n_embd, 4 * config.n_embd).bias(config.bias)));
+  c_proj = register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(4 * config.n_embd, config.n_embd).bias(config.bias)));
+  dropout = register_module("dropout", torch::nn::Dropout(config.dropout));
+}
+
+torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
+  return dropout(c_proj(torch::gelu(c_fc(x), "tanh")));        // (B, T, C)
+}
+
+// ---------------------------------------------------------------------------------------------
+BlockImpl::BlockImpl(const GPTConfig& config) {
+  ln_1 = register_module("ln_1", LayerNorm(config.n_embd, config.bias, config.layer_norm_epsilon));
+  attn = register_module("attn", CausalSelfAttention(config));
+  ln_2 = register_module("ln_2", LayerNorm(config.n_embd, config.bias, config.layer_norm_epsilon));
+  mlp = register_module("mlp", MLP(config));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& mask, KVCache* cache, int64_t layer) {
+  auto h = x + attn(ln_1(x), mask, cache, layer);
+  return h + mlp(ln_2(h));
+}
+
+// ---------------------------------------------------------------------------------------------
+TransformerImpl::TransformerImpl(const GPTConfig& config) {
+  wte = register_module("wte", torch::nn::Embedding(config.vocab_size, config.n_embd));
+  wpe = register_module("wpe", torch::nn::Embedding(config.block_size, config.n_embd));
+  drop = register_module("drop", torch::nn::Dropout(config.dropout));
+  h = register_module("h", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.n_layer; ++i) h->push_back(Block(config));
+  ln_f = register_module("ln_f", LayerNorm(config.n_embd, config.bias, config.layer_norm_epsilon));
+}
+
+// ---------------------------------------------------------------------------------------------
+GPTImpl::GPTImpl(const GPTConfig& config) : config_(config) {
+  config_.validate();
+  transformer = register_module("transformer", Transformer(config_));
+  init_weights();
+}
+
+void GPTImpl::init_weights() {
+  // GPT-2 initialisation: N(0, 0.02) weights, zero biases, and the residual projections scaled by
+  // 1/sqrt(2 * n_layer) because each block adds two of them to the residual stream.
+  torch::NoGradGuard no_grad;
+  const double residual_std = 0.02 / std::sqrt(2.0 * static_cast<double>(config_.n_layer));
+  for (auto& item : named_parameters()) {
+    const std::string& name = item.key();
+    auto& p = item.value();
+    auto ends_with = [&](const std::string& suffix) {
+      return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    if (name.find(".ln_") != std::string::npos) {
+      ends_with(".weight") ? p.fill_(1.0) : p.zero_();
+    } else if (ends_with(".bias")) {
+      p.zero_();
+    } else if (ends_with("c_proj.weight")) {
+      p.normal_(0.0, residual_std);
+    } else {
+      p.normal_(0.0, 0.02);
+    }
+  }
+}
+
+torch::Tensor position_ids_from_mask(const torch::Tensor& attention_mask) {
+  return (attention_mask.to(torch::kLong).cumsum(1) - 1).clamp_min(0);  // (B, T)
+}
+
+namespace {
+
+// (B or 1, 1, T, S) bool: query i (absolute position past + i) may see key j when j <= past + i and
+// j is a real token. Every query may always see itself, so padded rows never softmax over nothing.
+torch::Tensor attention_mask_4d(const torch::Tensor& attention_mask, int64_t B, int64_t T, int64_t past,
+                                torch::Device device) {
+  const int64_t S = past + T;
+  auto opts = torch::TensorOptions().dtype(torch::kLong).device(device);
+  auto query_pos = torch::arange(past, S, opts).view({T, 1});
+  auto key_pos = torch::arange(0, S, opts).view({1, S});
+  auto allowed = key_pos <= query_pos;                                      // (T, S)
+  if (!attention_mask.defined()) return allowed.view({1, 1, T, S});
+  auto key_real = attention_mask.to(device).to(torch::kBool).view({B, 1, 1, S});
+  return allowed & (key_real | (key_pos == query_pos));                     // (B, 1, T, S)
+}
+
+}  // namespace
+
+GPTOutput GPTImpl::forward(const torch::Tensor& idx, const ForwardOptions& options) {
+  TORCH_CHECK(idx.dim() == 2, "GPT expects token ids of shape (B, T), got ", idx.sizes());
+  const int64_t B = idx.size(0), T = idx.size(1);
+  const int64_t past = options.cache ? options.cache->length : 0;
+  const int64_t S = past + T;
+  if (S > config_.block_size)
+    throw std::runtime_error("sequence of " + std::to_string(S) + " tokens exceeds the model's block_size " +
+                             std::to_string(config_.block_size));
+  if (options.cache && S > options.cache->max_length())
+    throw std::runtime_error("KV cache holds " + std::to_string(options.cache->max_length()) + " positions, " +
+                             std::to_string(S) + " needed");
+  if (options.attention_mask.defined())
+    TORCH_CHECK(options.attention_mask.size(0) == B && options.attention_mask.size(1) == S,
+                "attention_mask must be (B, past + T) = (", B, ", ", S, "), got ", options.attention_mask.sizes());
+
+  auto device = idx.device();
+  torch::Tensor pos = options.position_ids;
+  if (!pos.defined()) {
+    pos = options.attention_mask.defined()
+              ? position_ids_from_mask(options.attention_mask).narrow(1, past, T)   // (B, T)
+              : torch::arange(past, S, torch::TensorOptions().dtype(torch::kLong).device(device)).unsqueeze(0);
+  }
+  torch::Tensor mask;
+  if (options.attention_mask.defined() || (past > 0 && T > 1))
+    mask = attention_mask_4d(options.attention_mask, B, T, past, device);
+
+  auto x = transformer->drop(transformer->wte(idx) + transformer->wpe(pos));   // (B, T, C)
+  for (size_t layer = 0; layer < transformer->h->size(); ++layer)
+    x = transformer->h[layer]->as<Block>()->forward(x, mask, options.cache, static_cast<int64_t>(layer));
+  x = transformer->ln_f(x);                                                    // (B, T, C)
+  if (options.cache) options.cache->length = S;
+
+  GPTOutput out;
+  out.hidden = x;
+  if (options.logits) {
+    auto h = options.last_position_only ? x.narrow(1, T - 1, 1) : x;           // (B, T or 1, C)
+    out.logits = F::linear(h, transformer->wte->weight);                       // (B, T or 1, vocab)
+  }
+  return out;
+}
+
+torch::Tensor GPTImpl::loss(const torch::Tensor& logits, const torch::Tensor& targets, int64_t ignore_index) {
+  return F::cross_entropy(logits.reshape({-1, logits.size(-1)}).to(torch::kFloat), targets.reshape({-1}),
+                          F::CrossEntropyFuncOptions().ignore_index(ignore_index));
+}
+
+KVCache GPTImpl::make_cache(int64_t batch, int64_t max_length) const {
+  auto weight = transformer->wte->weight;
+  const int64_t hs = config_.head_size();
+  KVCache cache;
+  for (int64_t i = 0; i < config_.n_layer; ++i) {
+    cache.k.push_back(torch::empty({batch, config_.n_head, max_length, hs}, weight.options()));
+    cache.v.push_back(torch::empty({batch, config_.n_head, max_length, hs}, weight.options()));
+  }
+  return cache;
+}
+
+int64_t GPTImpl::num_parameters(bool exclude_position_embeddings) const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  if (exclude_position_embeddings) n -= transformer->wpe->weight.numel();
+  return n;
+}
+
+}  // namespace rlhf

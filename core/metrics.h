@@ -1,0 +1,47 @@
+// What a training run reports: one JSON line per log step in metrics.jsonl, and a progress line
+// (step, loss, tokens/s, ETA) that redraws itself on a terminal and is a plain log line otherwise.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace rlhf {
+
+// Appends JSON lines, flushed per line so a crash loses at most the line being written.
+class MetricsLog {
+ public:
+  // On resume, lines with "step" > keep_up_to_step are dropped first (they belong to the lost run).
+  MetricsLog(const std::filesystem::path& path, int64_t keep_up_to_step = -1);
+  ~MetricsLog();
+  MetricsLog(const MetricsLog&) = delete;
+  MetricsLog& operator=(const MetricsLog&) = delete;
+  void write(const nlohmann::json& line);
+
+ private:
+  std::FILE* file_ = nullptr;
+  std::filesystem::path path_;
+};
+
+class ProgressLine {
+ public:
+  ProgressLine(std::string stage, int64_t total_steps);
+  // Redraws (TTY) or prints a line; `extra` is appended as "key value" pairs.
+  void update(int64_t step, double loss, double tokens_per_s, const nlohmann::json& extra = {});
+  void message(const std::string& text);  // a full line that does not disturb the progress line
+  void finish();
+
+ private:
+  std::string stage_;
+  int64_t total_steps_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_;
+  int64_t first_step_ = -1;
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace rlhf

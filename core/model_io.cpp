@@ -1,0 +1,39 @@
+#include "core/model_io.h"
+
+#include <stdexcept>
+
+#include "core/hf_gpt2.h"
+#include "core/state_dict.h"
+
+namespace rlhf {
+
+namespace fs = std::filesystem;
+
+Checkpoint load_any_checkpoint(const fs::path& dir) {
+  if (is_native_checkpoint(dir)) return load_checkpoint(dir);
+  if (is_hf_gpt2_dir(dir)) return import_hf_gpt2(dir);
+  if (!fs::is_directory(dir)) throw std::runtime_error("model " + dir.string() + ": no such directory");
+  throw std::runtime_error("model " + dir.string() +
+                           ": neither an rlhf checkpoint nor a Hugging Face GPT-2 directory "
+                           "(expected config.json with \"format\": \"rlhf-checkpoint\" or \"model_type\": \"gpt2\")");
+}
+
+GPT build_gpt(const Checkpoint& checkpoint, torch::Device device, const std::string& source) {
+  GPT model(checkpoint.model);
+  load_state_dict(*model, checkpoint.weights, source, /*prefix=*/"", /*strict=*/false);
+  model->to(device);
+  model->eval();
+  return model;
+}
+
+Checkpoint make_checkpoint(const GPT& model, const std::optional<Tokenizer>& tokenizer, nlohmann::json info) {
+  Checkpoint checkpoint;
+  checkpoint.model = model->config();
+  for (auto& [name, tensor] : state_dict(*model)) checkpoint.weights[name] = tensor.to(torch::kCPU);
+  checkpoint.tokenizer = tokenizer;
+  if (!info.contains("kind")) info["kind"] = "gpt";
+  checkpoint.info = std::move(info);
+  return checkpoint;
+}
+
+}  // namespace rlhf

@@ -1,0 +1,22 @@
+// Opening a model for use: a native checkpoint or an HF GPT-2 directory, detected automatically.
+#pragma once
+
+#include <filesystem>
+
+#include "core/checkpoint.h"
+#include "core/gpt.h"
+
+namespace rlhf {
+
+// Native checkpoint or HF GPT-2 directory (detected from config.json); errors say which was expected.
+Checkpoint load_any_checkpoint(const std::filesystem::path& dir);
+
+// A GPT built from the checkpoint's config with its backbone weights ("transformer.*"), on `device`,
+// in eval mode.
+GPT build_gpt(const Checkpoint& checkpoint, torch::Device device, const std::string& source);
+
+// The checkpoint's weights for a freshly trained or modified model (backbone and any extra heads).
+Checkpoint make_checkpoint(const GPT& model, const std::optional<Tokenizer>& tokenizer,
+                           nlohmann::json info = nlohmann::json::object());
+
+}  // namespace rlhf

@@ -1,0 +1,48 @@
+#include "core/optimizer.h"
+
+#include <cmath>
+
+namespace rlhf {
+
+double learning_rate_at(const TrainConfig& config, int64_t step) {
+  if (step < config.warmup_steps) return config.lr * static_cast<double>(step + 1) / static_cast<double>(config.warmup_steps);
+  if (step >= config.max_steps) return config.min_lr;
+  const double progress = static_cast<double>(step - config.warmup_steps) /
+                          static_cast<double>(std::max<int64_t>(1, config.max_steps - config.warmup_steps));
+  const double coeff = 0.5 * (1.0 + std::cos(M_PI * progress));  // 1 -> 0
+  return config.min_lr + coeff * (config.lr - config.min_lr);
+}
+
+std::unique_ptr<torch::optim::AdamW> make_adamw(const torch::nn::Module& model, const TrainConfig& config) {
+  std::vector<torch::Tensor> decay, no_decay;
+  for (const auto& item : model.named_parameters()) {
+    if (!item.value().requires_grad()) continue;
+    const std::string& name = item.key();
+    const bool is_embedding = name.find("wte.") != std::string::npos || name.find("wpe.") != std::string::npos;
+    (item.value().dim() >= 2 && !is_embedding ? decay : no_decay).push_back(item.value());
+  }
+  auto options = torch::optim::AdamWOptions(config.lr).betas({config.beta1, config.beta2}).eps(1e-8);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(options).weight_decay(config.weight_decay)));
+  groups.emplace_back(no_decay,
+                      std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(options).weight_decay(0.0)));
+  return std::make_unique<torch::optim::AdamW>(std::move(groups), options);
+}
+
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+double clip_gradients(const torch::nn::Module& model, double max_norm) {
+  std::vector<torch::Tensor> params;
+  for (const auto& p : model.parameters())
+    if (p.grad().defined()) params.push_back(p);
+  if (params.empty()) return 0.0;
+  if (max_norm > 0) return torch::nn::utils::clip_grad_norm_(params, max_norm);
+  double total = 0.0;
+  for (const auto& p : params) total += p.grad().pow(2).sum().item<double>();
+  return std::sqrt(total);
+}
+
+}  // namespace rlhf

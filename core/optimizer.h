@@ -1,0 +1,18 @@
+// AdamW with two parameter groups: weight decay on matmul weights only; biases, LayerNorm gains and
+// embeddings are not decayed (GPT-2/nanoGPT practice).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+
+#include "core/train_config.h"
+
+namespace rlhf {
+
+std::unique_ptr<torch::optim::AdamW> make_adamw(const torch::nn::Module& model, const TrainConfig& config);
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+// Global L2 norm of all gradients (before clipping), clipped in place when max_norm > 0.
+double clip_gradients(const torch::nn::Module& model, double max_norm);
+
+}  // namespace rlhf

@@ -1,0 +1,51 @@
+#include "core/runtime.h"
+
+#include <dlfcn.h>
+
+#include <stdexcept>
+#include <thread>
+
+namespace rlhf {
+
+torch::Device select_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(name);
+  } catch (const c10::Error&) {
+    throw std::runtime_error("--device " + name + ": expected cpu, cuda, cuda:N or auto");
+  }
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw std::runtime_error("--device " + name + ": CUDA is not available (this build or machine has no GPU); use --device cpu");
+  return device;
+}
+
+namespace {
+
+// OpenBLAS is found at run time: Debian's libblas.so.3 may be OpenBLAS or the reference BLAS.
+using SetThreads = void (*)(int);
+using GetThreads = int (*)();
+
+SetThreads openblas_set() { return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")); }
+GetThreads openblas_get() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")); }
+
+}  // namespace
+
+int blas_num_threads() {
+  auto get = openblas_get();
+  return get ? get() : -1;
+}
+
+ThreadSetup configure_threads(int torch_threads, int blas_threads) {
+  torch::set_num_threads(std::max(1, torch_threads));
+  if (auto set = openblas_set()) set(std::max(1, blas_threads));
+  return {torch_threads, blas_threads};
+}
+
+ThreadSetup configure_threads(int threads) {
+  const int cores = std::max(1u, std::thread::hardware_concurrency());
+  const int n = threads > 0 ? threads : cores;
+  return configure_threads(n, n);
+}
+
+}  // namespace rlhf

@@ -1,0 +1,27 @@
+// Where and how tensors are computed: device selection and the CPU thread setup.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace rlhf {
+
+// "cpu", "cuda", "cuda:N" or "auto" (CUDA when available). Asking for CUDA in a CPU-only build is an
+// error that says so.
+torch::Device select_device(const std::string& name);
+
+// Thread setup, chosen by measurement (bench/core_speed): Debian's LibTorch hands matmuls to
+// OpenBLAS, which has its own thread pool; LibTorch's OpenMP pool runs the other ops. threads <= 0
+// picks the measured default for this machine's core count. See README "Threads".
+struct ThreadSetup {
+  int torch_threads;
+  int blas_threads;
+};
+ThreadSetup configure_threads(int threads);
+ThreadSetup configure_threads(int torch_threads, int blas_threads);
+
+// Number of threads OpenBLAS currently uses (-1 when the BLAS is not OpenBLAS).
+int blas_num_threads();
+
+}  // namespace rlhf

@@ -1,0 +1,170 @@
+#include "core/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "core/metrics.h"
+#include "core/optimizer.h"
+#include "core/state_dict.h"
+
+namespace rlhf {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+uint64_t step_seed(uint64_t seed, int64_t step, uint64_t stream) {
+  // splitmix64 of the triple: well-mixed, stable across platforms and runs
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (static_cast<uint64_t>(step) + 1) + 0xbf58476d1ce4e5b9ULL * stream;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+namespace {
+
+struct LoopState {
+  int64_t next_step = 0;
+  int64_t tokens_seen = 0;
+  double loss_first = std::nan("");
+  double best_metric = INFINITY;
+  json best_eval;
+  double seconds = 0.0;
+};
+
+json to_json(const LoopState& s) {
+  return {{"next_step", s.next_step}, {"tokens_seen", s.tokens_seen},
+          {"loss_first", std::isnan(s.loss_first) ? json(nullptr) : json(s.loss_first)},
+          {"best_metric", std::isfinite(s.best_metric) ? json(s.best_metric) : json(nullptr)},
+          {"best_eval", s.best_eval}, {"seconds", s.seconds}};
+}
+
+LoopState from_json(const json& j, const fs::path& where) {
+  try {
+    LoopState s;
+    s.next_step = j.at("next_step").get<int64_t>();
+    s.tokens_seen = j.at("tokens_seen").get<int64_t>();
+    s.loss_first = j.at("loss_first").is_null() ? std::nan("") : j.at("loss_first").get<double>();
+    s.best_metric = j.at("best_metric").is_null() ? INFINITY : j.at("best_metric").get<double>();
+    s.best_eval = j.value("best_eval", json());
+    s.seconds = j.value("seconds", 0.0);
+    return s;
+  } catch (const json::exception& e) {
+    throw std::runtime_error(where.string() + ": trainer_state.json is not resumable: " + e.what());
+  }
+}
+
+void save(const fs::path& dir, const TrainerHooks& hooks, const LoopState& state,
+          const torch::optim::Optimizer* optimizer) {
+  Checkpoint checkpoint = hooks.checkpoint();
+  checkpoint.trainer_state = to_json(state);
+  save_checkpoint(dir, checkpoint, optimizer);
+}
+
+json evaluate(torch::nn::Module& model, const TrainerHooks& hooks) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  json result = hooks.evaluate();
+  model.train();
+  if (!result.contains(hooks.eval_metric))
+    throw std::logic_error("evaluation did not report \"" + hooks.eval_metric + "\"");
+  return result;
+}
+
+}  // namespace
+
+TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& optimizer, const TrainConfig& config,
+                          const fs::path& out_dir, const TrainerHooks& hooks, bool resume, const std::string& stage) {
+  if (config.max_steps < 1 || config.grad_accum < 1 || config.batch_size < 1)
+    throw std::runtime_error(stage + ": train.max_steps, train.batch_size and train.grad_accum must be >= 1");
+  fs::create_directories(out_dir);
+  const fs::path last_dir = out_dir / "last", best_dir = out_dir / "best";
+
+  LoopState state;
+  if (resume) {
+    if (!is_native_checkpoint(last_dir))
+      throw std::runtime_error(stage + " --resume: no checkpoint at " + last_dir.string() + " (run without --resume)");
+    auto checkpoint = load_checkpoint(last_dir);
+    load_state_dict(model, checkpoint.weights, last_dir.string());
+    load_optimizer_state(last_dir, optimizer);
+    state = from_json(checkpoint.trainer_state, last_dir);
+  }
+  MetricsLog metrics(out_dir / "metrics.jsonl", resume ? state.next_step - 1 : -1);
+  ProgressLine progress(stage, config.max_steps);
+  if (resume) progress.message(stage + ": resuming at step " + std::to_string(state.next_step));
+
+  model.train();
+  TrainSummary summary;
+  double loss = NAN;
+  double window_seconds = 0.0;
+  int64_t window_tokens = 0;
+  const int64_t end = config.stop_at > 0 ? std::min(config.stop_at, config.max_steps) : config.max_steps;
+  for (int64_t step = state.next_step; step < end; ++step) {
+    auto start = std::chrono::steady_clock::now();
+    torch::manual_seed(step_seed(config.seed, step, /*stream=*/1));  // dropout masks depend on the step only
+    const double lr = learning_rate_at(config, step);
+    set_learning_rate(optimizer, lr);
+    optimizer.zero_grad();
+    StepPlan plan = hooks.plan_step(step);
+    torch::Tensor loss_sum;
+    for (auto& micro_loss : plan.micro_losses) {
+      auto l = micro_loss();
+      l.backward();
+      loss_sum = loss_sum.defined() ? loss_sum + l.detach() : l.detach();
+    }
+    const double grad_norm = clip_gradients(model, config.grad_clip);
+    loss = loss_sum.item<double>();
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm))
+      throw std::runtime_error(stage + ": step " + std::to_string(step) + ": loss " + std::to_string(loss) +
+                               ", gradient norm " + std::to_string(grad_norm) + "; stopped. The last good checkpoint is " +
+                               last_dir.string() + " (lower train.lr or raise train.warmup_steps)");
+    optimizer.step();
+
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.seconds += seconds;
+    state.tokens_seen += plan.tokens;
+    window_seconds += seconds;
+    window_tokens += plan.tokens;
+    if (std::isnan(state.loss_first)) state.loss_first = loss;
+    state.next_step = step + 1;
+
+    const bool last_step = step + 1 == end;
+    if (step % config.log_every == 0 || last_step) {
+      const double tokens_per_s = window_seconds > 0 ? window_tokens / window_seconds : 0.0;
+      metrics.write({{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                     {"tokens_per_s", tokens_per_s}, {"tokens_seen", state.tokens_seen}});
+      progress.update(step, loss, tokens_per_s, {{"lr", lr}});
+      window_seconds = 0.0;
+      window_tokens = 0;
+    }
+    if ((step + 1) % config.eval_every == 0 || last_step) {
+      json eval = evaluate(model, hooks);
+      const double metric = eval.at(hooks.eval_metric).get<double>();
+      json line = eval;
+      line["step"] = step;
+      line["eval"] = true;
+      metrics.write(line);
+      progress.message(stage + ": step " + std::to_string(step + 1) + " " + eval.dump());
+      summary.last_eval = eval;
+      if (metric < state.best_metric) {
+        state.best_metric = metric;
+        state.best_eval = eval;
+        state.best_eval["step"] = step;
+        save(best_dir, hooks, state, nullptr);
+      }
+      save(last_dir, hooks, state, &optimizer);
+    }
+  }
+  progress.finish();
+  if (summary.last_eval.is_null() && resume) summary.last_eval = state.best_eval;  // nothing left to run
+  summary.steps = state.next_step;
+  summary.loss_first = state.loss_first;
+  summary.loss_last = loss;
+  summary.best_eval = state.best_eval;
+  summary.tokens_seen = state.tokens_seen;
+  summary.seconds = state.seconds;
+  summary.tokens_per_s = state.seconds > 0 ? state.tokens_seen / state.seconds : 0.0;
+  return summary;
+}
+
+}  // namespace rlhf

@@ -1,0 +1,299 @@
+#include "labeling/server.h"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <atomic>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "labeling/accounts.h"
+#include "labeling/export.h"
+#include "labeling/http_util.h"
+#include "labeling/import.h"
+#include "labeling/limits.h"
+#include "labeling/page_assets.h"
+#include "labeling/stats.h"
+#include "labeling/tasks.h"
+#include "storage/assignments.h"
+#include "storage/labelers.h"
+#include "storage/schema.h"
+
+namespace rlhf::labeling {
+namespace {
+
+const httplib::Headers kSecurityHeaders = {
+    {"Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+};
+
+enum class Access { Anyone, Labeler, Admin };
+
+int64_t id_from(const httplib::Request& req) { return std::stoll(req.matches[1].str()); }
+
+}  // namespace
+
+struct LabelingServer::Impl {
+  storage::Database db;
+  std::mutex db_mutex;
+  httplib::Server http;
+
+  explicit Impl(const std::string& path) : db(storage::open_database(path)) {}
+
+  using LabelerHandler = std::function<void(const httplib::Request&, httplib::Response&, const storage::Labeler&)>;
+
+  // Every API handler runs here: headers, Origin check, authentication and role, the database
+  // lock, and the translation of exceptions into JSON errors.
+  httplib::Server::Handler api(Access access, LabelerHandler handler) {
+    return [this, access, handler](const httplib::Request& req, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-store");
+      try {
+        if (req.method == "POST" && !origin_allowed(req)) {
+          throw ApiError(403, "bad_origin", "cross-origin request refused");
+        }
+        std::lock_guard<std::mutex> lock(db_mutex);
+        storage::Labeler labeler;
+        if (access != Access::Anyone) labeler = authorise(req, access);
+        handler(req, res, labeler);
+      } catch (const ApiError& error) {
+        send_error(res, error);
+      } catch (const std::exception& error) {
+        std::cerr << "error: " << req.method << " " << req.path << ": " << error.what() << std::endl;
+        send_error(res, ApiError(500, "internal", "internal error; see the server log"));
+      }
+    };
+  }
+
+  storage::Labeler authorise(const httplib::Request& req, Access access) {
+    const auto token = presented_token(req);
+    if (!token) throw ApiError(401, "unauthorized", "log in or send Authorization: Bearer <token>");
+    auto labeler = authenticate(db, *token);
+    if (!labeler) throw ApiError(401, "unauthorized", "unknown or revoked token");
+    if (access == Access::Admin && labeler->role != "admin") throw ApiError(403, "forbidden", "admin only");
+    return *labeler;
+  }
+
+  void add_session_routes() {
+    http.Post("/api/v1/login", api(Access::Anyone, [this](const auto& req, auto& res, const auto&) {
+      const json body = parse_json_body(req, kMaxBodyBytes);
+      std::string token;
+      try {
+        require_object(body, "body");
+        reject_unknown_fields(body, {"token"});
+        token = required_string(body, "token", 256, "token");
+      } catch (const FieldError& error) {
+        throw ApiError(422, "invalid_request", error.field + ": " + error.what(), error.field);
+      }
+      auto labeler = authenticate(db, token);
+      if (!labeler) throw ApiError(401, "unauthorized", "unknown or revoked token");
+      res.set_header("Set-Cookie", session_cookie(token));
+      send_json(res, 200, {{"name", labeler->name}, {"role", labeler->role}});
+    }));
+    http.Post("/api/v1/logout", api(Access::Anyone, [](const auto&, auto& res, const auto&) {
+      res.set_header("Set-Cookie", expired_session_cookie());
+      res.status = 204;
+    }));
+  }
+
+  void add_labeler_routes() {
+    http.Get("/api/v1/me", api(Access::Labeler, [this](const auto&, auto& res, const auto& labeler) {
+      send_json(res, 200, me(db, labeler));
+    }));
+    http.Get("/api/v1/options", api(Access::Labeler, [this](const auto&, auto& res, const auto&) {
+      send_json(res, 200, options(db));
+    }));
+    http.Post("/api/v1/tasks/next", api(Access::Labeler, [this](const auto& req, auto& res, const auto& labeler) {
+      parse_json_body(req, kMaxBodyBytes);  // no fields, but a malformed or oversize body is still an error
+      send_json(res, 200, next_task(db, labeler));
+    }));
+    http.Get(R"(/api/v1/assignments/(\d{1,18}))", api(Access::Labeler, [this](const auto& req, auto& res, const auto& labeler) {
+      send_json(res, 200, get_assignment(db, labeler, id_from(req)));
+    }));
+    http.Post(R"(/api/v1/assignments/(\d{1,18})/submit)", api(Access::Labeler, [this](const auto& req, auto& res, const auto& labeler) {
+      if (!req.has_header("Idempotency-Key")) {
+        throw ApiError(400, "invalid_request", "the Idempotency-Key header is required", "Idempotency-Key");
+      }
+      const json body = parse_json_body(req, kMaxBodyBytes);
+      SubmitOutcome outcome = submit(db, labeler, id_from(req), req.get_header_value("Idempotency-Key"), body);
+      if (outcome.status == 200) res.set_header("Idempotent-Replayed", "true");
+      send_json(res, outcome.status, outcome.body);
+    }));
+    http.Post(R"(/api/v1/assignments/(\d{1,18})/skip)", api(Access::Labeler, [this](const auto& req, auto& res, const auto& labeler) {
+      send_json(res, 200, skip(db, labeler, id_from(req), parse_json_body(req, kMaxBodyBytes)));
+    }));
+  }
+
+  void add_admin_routes() {
+    http.Get("/api/v1/admin/labelers", api(Access::Admin, [this](const auto&, auto& res, const auto&) {
+      json list = json::array();
+      for (const auto& labeler : storage::list_labelers(db)) {
+        if (labeler.role == "external") continue;
+        list.push_back({{"name", labeler.name}, {"role", labeler.role}, {"active", labeler.active},
+                        {"created_at", labeler.created_at},
+                        {"submitted", storage::count_assignments(db, labeler.id, "submitted")},
+                        {"skipped", storage::count_assignments(db, labeler.id, "skipped")}});
+      }
+      send_json(res, 200, {{"labelers", list}});
+    }));
+    http.Post("/api/v1/admin/labelers", api(Access::Admin, [this](const auto& req, auto& res, const auto&) {
+      send_json(res, 201, create_labeler(parse_json_body(req, kMaxBodyBytes)));
+    }));
+    http.Post(R"(/api/v1/admin/labelers/([A-Za-z0-9_.-]{1,64})/revoke)", api(Access::Admin, [this](const auto& req, auto& res, const auto&) {
+      const std::string name = req.matches[1].str();
+      auto labeler = storage::find_labeler_by_name(db, name);
+      if (!labeler || labeler->role == "external") throw ApiError(404, "not_found", "no labeler named '" + name + "'");
+      revoke_labeler(db, name);
+      send_json(res, 200, {{"name", name}, {"active", false}});
+    }));
+    http.Post("/api/v1/admin/import", api(Access::Admin, [this](const auto& req, auto& res, const auto&) {
+      const std::string format = req.has_param("format") ? req.get_param_value("format") : "auto";
+      std::istringstream input(req.body);
+      try {
+        const ImportSummary summary = import_jsonl(db, input, parse_import_format(format), "upload");
+        send_json(res, 200, {{"imported", summary.imported}, {"unchanged", summary.unchanged}});
+      } catch (const ImportError& error) {
+        json detail = {{"code", "invalid_import"}, {"message", error.what()}, {"line", error.line}, {"field", error.field}};
+        send_json(res, 422, {{"error", detail}});
+      }
+    }));
+    http.Get("/api/v1/admin/stats", api(Access::Admin, [this](const auto&, auto& res, const auto&) {
+      send_json(res, 200, labeling_stats(db));
+    }));
+    http.Get("/api/v1/admin/export", api(Access::Admin, [this](const auto& req, auto& res, const auto&) {
+      const std::string format = req.has_param("format") ? req.get_param_value("format") : "rankings";
+      if (format != "rankings" && format != "pairs") {
+        throw ApiError(422, "invalid_request", "format must be rankings or pairs", "format");
+      }
+      std::ostringstream out;
+      export_jsonl(db, parse_export_format(format), out);
+      res.status = 200;
+      res.set_content(out.str(), "application/x-ndjson");
+    }));
+  }
+
+  json create_labeler(const json& body) {
+    std::string name, role;
+    try {
+      require_object(body, "body");
+      reject_unknown_fields(body, {"name", "role"});
+      name = required_string(body, "name", 64, "name");
+      role = optional_string(body, "role", 16, "role").value_or("labeler");
+    } catch (const FieldError& error) {
+      throw ApiError(422, "invalid_request", error.field + ": " + error.what(), error.field);
+    }
+    if (!is_valid_labeler_name(name)) throw ApiError(422, "invalid_request", "name: use 1-64 characters of A-Z a-z 0-9 _ . -", "name");
+    if (role != "labeler" && role != "admin") throw ApiError(422, "invalid_request", "role: must be labeler or admin", "role");
+    if (storage::find_labeler_by_name(db, name) || name == kHhLabelerName) {
+      throw ApiError(409, "conflict", "labeler '" + name + "' already exists", "name");
+    }
+    const NewAccount account = add_labeler(db, name, role);
+    return {{"name", account.name}, {"role", account.role}, {"token", account.token}};
+  }
+
+  void add_public_routes() {
+    http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-store");
+      std::lock_guard<std::mutex> lock(db_mutex);
+      send_json(res, 200, {{"status", "ok"}, {"schema_version", storage::schema_version(db)}});
+    });
+    // The page, last: anything not routed above. API paths never fall through to HTML.
+    http.Get(".*", [](const httplib::Request& req, httplib::Response& res) {
+      const PageAsset* asset = req.path.rfind("/api/", 0) == 0 ? nullptr : find_page_asset(req.path);
+      if (!asset) {
+        res.set_header("Cache-Control", "no-store");
+        send_error(res, ApiError(404, "not_found", "no such path: " + req.path));
+        return;
+      }
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(std::string(asset->body), std::string(asset->content_type).c_str());
+    });
+  }
+
+  void configure() {
+    http.set_default_headers(kSecurityHeaders);
+    http.set_payload_max_length(kMaxImportBytes);
+    // Refuse an oversize body from its Content-Length before reading it; the import alone may
+    // be large. (A chunked body is capped by set_payload_max_length and checked in the handler.)
+    http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      const size_t limit = req.path == "/api/v1/admin/import" ? kMaxImportBytes : kMaxBodyBytes;
+      if (req.get_header_value<uint64_t>("Content-Length") > limit) {
+        send_error(res, ApiError(413, "payload_too_large", "request body is larger than " + std::to_string(limit) + " bytes"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // Errors httplib produces itself (unrouted method, 413 while reading, bad request line).
+    http.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request&, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          res.set_header("Cache-Control", "no-store");
+          const char* code = res.status == 413 ? "payload_too_large"
+                             : res.status == 404 ? "not_found"
+                             : res.status == 400 ? "invalid_request"
+                                                 : "http_error";
+          send_error(res, ApiError(res.status, code, "HTTP " + std::to_string(res.status)));
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      send_error(res, ApiError(500, "internal", "internal error"));
+    });
+    add_session_routes();
+    add_labeler_routes();
+    add_admin_routes();
+    add_public_routes();
+  }
+};
+
+LabelingServer::LabelingServer(const std::string& database_path) : impl_(std::make_unique<Impl>(database_path)) {
+  impl_->configure();
+}
+
+LabelingServer::~LabelingServer() = default;
+
+int LabelingServer::bind(const std::string& host, int port) {
+  const bool ok = port == 0 ? (port = impl_->http.bind_to_any_port(host)) > 0 : impl_->http.bind_to_port(host, port);
+  if (!ok) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + " (in use or not allowed?)");
+  return port;
+}
+
+void LabelingServer::run() {
+  if (!impl_->http.listen_after_bind()) throw std::runtime_error("the HTTP server stopped with an error");
+}
+
+void LabelingServer::stop() { impl_->http.stop(); }
+
+void LabelingServer::run_until_signal() {
+  // Block the signals here so that the server's worker threads inherit the mask; a watcher
+  // thread receives them synchronously with sigtimedwait (no async-signal-safety concerns).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::atomic<bool> finished{false};
+  std::thread watcher([&] {
+    const timespec tick{0, 200'000'000};
+    while (!finished) {
+      if (sigtimedwait(&signals, nullptr, &tick) > 0) {
+        std::cerr << "shutting down" << std::endl;
+        stop();
+        return;
+      }
+    }
+  });
+  try {
+    run();
+  } catch (...) {
+    finished = true;
+    watcher.join();
+    throw;
+  }
+  finished = true;
+  watcher.join();
+}
+
+}  // namespace rlhf::labeling

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the build dependencies (Debian packages only) and builds the project.
+# Idempotent; runs as root (or with sudo) on a fresh Debian 12 machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  g++ cmake make ccache
+  libtorch-dev libopenblas0-pthread
+  libsqlite3-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev libgtest-dev
+  libcli11-dev libutf8proc-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release}
+cmake --build "$BUILD_DIR" -j"$(nproc)"

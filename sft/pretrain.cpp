@@ -1,0 +1,162 @@
+#include "sft/pretrain.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/atomic_file.h"
+#include "core/model_io.h"
+#include "core/optimizer.h"
+#include "core/runtime.h"
+#include "core/trainer.h"
+#include "sft/token_file.h"
+
+namespace rlhf {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Corpus {
+  TokenFile train, val;
+};
+
+std::string hex(uint64_t v) {
+  std::ostringstream s;
+  s << std::hex << v;
+  return s.str();
+}
+
+// Tokenizes every file once (documents separated by <|endoftext|>), the last val_fraction of each
+// document going to the validation file; cached under cache_dir by the hash of inputs and tokenizer.
+Corpus prepare_corpus(const CorpusConfig& config, const Tokenizer& tokenizer, const fs::path& tokenizer_dir) {
+  if (config.val_fraction <= 0.0 || config.val_fraction >= 0.5)
+    throw std::runtime_error("data.val_fraction must be in (0, 0.5)");
+  auto files = expand_files(config.files, "data.files");
+  const uint64_t hash = hash_files(files, hash_files({tokenizer_dir / "encoder.json", tokenizer_dir / "vocab.bpe"},
+                                                     static_cast<uint64_t>(config.val_fraction * 1e6)));
+  const fs::path base = fs::path(config.cache_dir) / hex(hash);
+  const fs::path train_path = base.string() + ".train.tokens", val_path = base.string() + ".val.tokens";
+  if (!fs::exists(train_path) || !fs::exists(val_path)) {
+    fs::create_directories(config.cache_dir);
+    std::vector<TokenId> train, val;
+    for (const auto& file : files) {
+      auto ids = tokenizer.encode(read_file(file));
+      ids.push_back(tokenizer.eot_id());
+      const size_t n_val = static_cast<size_t>(ids.size() * config.val_fraction);
+      train.insert(train.end(), ids.begin(), ids.end() - n_val);
+      val.insert(val.end(), ids.end() - n_val, ids.end());
+      std::cerr << "pretrain: tokenized " << file.string() << ": " << ids.size() << " tokens\n";
+    }
+    TokenFile::write(train_path, train, tokenizer.vocab_size(), hash);
+    TokenFile::write(val_path, val, tokenizer.vocab_size(), hash);
+  }
+  return {TokenFile(train_path), TokenFile(val_path)};
+}
+
+// (B, T) inputs and next-token targets from windows starting at `starts`.
+std::pair<torch::Tensor, torch::Tensor> windows(const TokenFile& tokens, const std::vector<int64_t>& starts, int64_t T) {
+  std::vector<torch::Tensor> rows;
+  for (int64_t s : starts) rows.push_back(tokens.slice(s, T + 1));
+  auto batch = torch::stack(rows);                                            // (B, T + 1)
+  return {batch.narrow(1, 0, T), batch.narrow(1, 1, T)};
+}
+
+}  // namespace
+
+double unigram_loss(const TokenFile& train, const TokenFile& val, int64_t vocab_size) {
+  std::vector<double> counts(vocab_size, 1.0);  // add-one smoothing
+  for (int64_t i = 0; i < train.size(); ++i) counts[train.at(i)] += 1.0;
+  const double total = static_cast<double>(train.size() + vocab_size);
+  double nll = 0.0;
+  for (int64_t i = 0; i < val.size(); ++i) nll -= std::log(counts[val.at(i)] / total);
+  return nll / static_cast<double>(std::max<int64_t>(1, val.size()));
+}
+
+json run_pretrain(const PretrainConfig& input_config, bool resume) {
+  PretrainConfig config = input_config;
+  const fs::path out(config.out_dir);
+  configure_threads(config.runtime.threads);
+  const auto device = select_device(config.runtime.device);
+
+  // The model and tokenizer: from a checkpoint, or fresh with the configured architecture.
+  GPT model{nullptr};
+  Tokenizer tokenizer;
+  if (!config.init_from.empty()) {
+    auto start = load_any_checkpoint(config.init_from);
+    if (!start.tokenizer) throw std::runtime_error("init_from " + config.init_from + ": checkpoint has no tokenizer");
+    tokenizer = *start.tokenizer;
+    fs::create_directories(out);
+    if (!fs::exists(out / "tokenizer" / "encoder.json")) tokenizer.save(out / "tokenizer");
+    config.model = start.model;
+    model = build_gpt(start, torch::kCPU, config.init_from);
+  } else {
+    tokenizer = resolve_tokenizer(config.tokenizer, out);
+    config.model.vocab_size = tokenizer.vocab_size();
+    torch::manual_seed(config.train.seed);
+    model = GPT(config.model);
+  }
+  model->to(device);
+  save_resolved_config(out, config);
+
+  Corpus corpus = prepare_corpus(config.data, tokenizer, out / "tokenizer");
+  const int64_t T = config.model.block_size, B = config.train.batch_size;
+  if (corpus.train.size() <= T + 1 || corpus.val.size() <= T + 1)
+    throw std::runtime_error("data.files: corpus too small for block_size " + std::to_string(T));
+  const double unigram = unigram_loss(corpus.train, corpus.val, tokenizer.vocab_size());
+  std::cerr << "pretrain: " << corpus.train.size() << " train / " << corpus.val.size() << " val tokens, "
+            << model->num_parameters() / 1e6 << "M parameters, unigram val loss " << unigram << "\n";
+
+  auto optimizer = make_adamw(*model, config.train);
+  TrainerHooks hooks;
+  hooks.plan_step = [&](int64_t step) {
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config.train.seed, step, 2));
+    StepPlan plan;
+    for (int64_t micro = 0; micro < config.train.grad_accum; ++micro) {
+      auto starts_tensor = torch::randint(0, corpus.train.size() - T - 1, {B}, generator, torch::kLong);
+      std::vector<int64_t> starts(starts_tensor.data_ptr<int64_t>(), starts_tensor.data_ptr<int64_t>() + B);
+      auto [x, y] = windows(corpus.train, starts, T);
+      plan.micro_losses.push_back([&model, &config, x = x.to(device), y = y.to(device)] {
+        return model->loss(model->forward(x).logits, y) / static_cast<double>(config.train.grad_accum);
+      });
+    }
+    plan.tokens = B * T * config.train.grad_accum;
+    return plan;
+  };
+  hooks.evaluate = [&] {
+    // The same evenly spaced held-out windows every time, so evaluations are comparable.
+    const int64_t count = std::max<int64_t>(1, config.eval_batches * B);
+    double total = 0.0;
+    for (int64_t first = 0; first < count; first += B) {
+      std::vector<int64_t> starts;
+      for (int64_t i = first; i < std::min(count, first + B); ++i)
+        starts.push_back(i * (corpus.val.size() - T - 1) / count);
+      auto [x, y] = windows(corpus.val, starts, T);
+      total += model->loss(model->forward(x.to(device)).logits, y.to(device)).item<double>() * starts.size();
+    }
+    return json{{"val_loss", total / count}};
+  };
+  hooks.checkpoint = [&] {
+    return make_checkpoint(model, tokenizer, {{"kind", "gpt"}, {"stage", "pretrain"}, {"config", json(config)}});
+  };
+
+  TrainSummary result = run_training(*model, *optimizer, config.train, out, hooks, resume, "pretrain");
+  json summary = {{"train_loss_first", result.loss_first},
+                  {"train_loss_last", result.loss_last},
+                  {"val_loss", result.last_eval.value("val_loss", NAN)},
+                  {"best_val_loss", result.best_eval.value("val_loss", NAN)},
+                  {"unigram_val_loss", unigram},
+                  {"tokens_seen", result.tokens_seen},
+                  {"tokens_per_s", result.tokens_per_s},
+                  {"steps", result.steps},
+                  {"seconds", result.seconds},
+                  {"parameters", model->num_parameters()}};
+  save_summary(out, summary);
+  return summary;
+}
+
+}  // namespace rlhf

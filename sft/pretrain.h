@@ -1,0 +1,44 @@
+// `rlhf pretrain`: a GPT trained from scratch (or continued from a checkpoint) on raw text.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/gpt_config.h"
+#include "core/train_config.h"
+#include "sft/stage_common.h"
+
+namespace rlhf {
+
+struct CorpusConfig {
+  std::vector<std::string> files;  // text files or directories of them; each file is one document
+  double val_fraction = 0.05;      // the tail of every document is held out
+  std::string cache_dir = "runs/cache";
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CorpusConfig, files, val_fraction, cache_dir)
+
+struct PretrainConfig {
+  GPTConfig model;                 // vocab_size is taken from the tokenizer
+  TokenizerSource tokenizer;
+  CorpusConfig data;
+  TrainConfig train;
+  int64_t eval_batches = 8;        // held-out windows: eval_batches x train.batch_size
+  std::string init_from;           // continue from this checkpoint (native or HF); its architecture wins
+  std::string out_dir = "runs/quickstart/pretrain";
+  RuntimeConfig runtime;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PretrainConfig, model, tokenizer, data, train, eval_batches, init_from,
+                                                out_dir, runtime)
+
+// Runs (or resumes) pretraining; returns summary.json's contents.
+nlohmann::json run_pretrain(const PretrainConfig& config, bool resume);
+
+// Cross-entropy (nats per token) of a unigram model fitted on `train` (add-one smoothing) on `val`:
+// the baseline any language model must beat.
+class TokenFile;
+double unigram_loss(const TokenFile& train, const TokenFile& val, int64_t vocab_size);
+
+}  // namespace rlhf

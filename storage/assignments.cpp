@@ -1,0 +1,103 @@
+#include "storage/assignments.h"
+
+#include <nlohmann/json.hpp>
+
+namespace rlhf::storage {
+namespace {
+
+constexpr const char* kColumns =
+    "id, labeler_id, prompt_id, shown_order, status, created_at, expires_at";
+
+Assignment read_assignment(const Statement& row) {
+  Assignment assignment;
+  assignment.id = row.column_int(0);
+  assignment.labeler_id = row.column_int(1);
+  assignment.prompt_id = row.column_int(2);
+  assignment.shown_order = nlohmann::json::parse(row.column_text(3)).get<std::vector<int64_t>>();
+  assignment.status = row.column_text(4);
+  assignment.created_at = row.column_text(5);
+  assignment.expires_at = row.column_text(6);
+  return assignment;
+}
+
+std::optional<Assignment> find_one(Database& db, const char* where, int64_t value) {
+  Statement query = db.prepare(std::string("SELECT ") + kColumns + " FROM assignments WHERE " + where);
+  query.bind(1, value);
+  if (!query.step()) return std::nullopt;
+  return read_assignment(query);
+}
+
+// Parameters: ?1 labeler id, ?2 now. "need" = labels still missing, counting a slot as taken
+// while someone holds an unexpired open assignment for it.
+constexpr const char* kCandidates = R"sql(
+  SELECT p.id, p.is_gold,
+         p.target_labels
+           - (SELECT count(*) FROM assignments a WHERE a.prompt_id = p.id AND a.status = 'submitted')
+           - (SELECT count(*) FROM assignments a
+                WHERE a.prompt_id = p.id AND a.status = 'open' AND a.expires_at > ?2) AS need
+  FROM prompts p
+  WHERE p.target_labels > 0
+    AND NOT EXISTS (SELECT 1 FROM assignments mine WHERE mine.prompt_id = p.id AND mine.labeler_id = ?1)
+)sql";
+
+}  // namespace
+
+std::optional<Assignment> find_assignment(Database& db, int64_t id) { return find_one(db, "id = ?", id); }
+
+std::optional<Assignment> find_open_assignment(Database& db, int64_t labeler_id) {
+  return find_one(db, "labeler_id = ? AND status = 'open'", labeler_id);
+}
+
+int64_t insert_assignment(Database& db, int64_t labeler_id, int64_t prompt_id,
+                          const std::vector<int64_t>& shown_order, const std::string& now,
+                          const std::string& expires_at) {
+  db.prepare(
+        "INSERT INTO assignments (labeler_id, prompt_id, shown_order, status, created_at, expires_at) "
+        "VALUES (?, ?, ?, 'open', ?, ?)")
+      .bind(1, labeler_id)
+      .bind(2, prompt_id)
+      .bind(3, nlohmann::json(shown_order).dump())
+      .bind(4, now)
+      .bind(5, expires_at)
+      .run();
+  return db.last_insert_rowid();
+}
+
+void set_assignment_status(Database& db, int64_t id, const std::string& status) {
+  db.prepare("UPDATE assignments SET status = ? WHERE id = ?").bind(1, status).bind(2, id).run();
+}
+
+void set_assignment_expiry(Database& db, int64_t id, const std::string& expires_at) {
+  db.prepare("UPDATE assignments SET expires_at = ? WHERE id = ?").bind(1, expires_at).bind(2, id).run();
+}
+
+int64_t count_assignments(Database& db, int64_t labeler_id, const std::string& status) {
+  Statement query = db.prepare("SELECT count(*) FROM assignments WHERE labeler_id = ? AND status = ?");
+  query.bind(1, labeler_id).bind(2, status).step();
+  return query.column_int(0);
+}
+
+int64_t count_all_assignments(Database& db, int64_t labeler_id) {
+  Statement query = db.prepare("SELECT count(*) FROM assignments WHERE labeler_id = ?");
+  query.bind(1, labeler_id).step();
+  return query.column_int(0);
+}
+
+std::optional<int64_t> pick_next_prompt(Database& db, int64_t labeler_id, const std::string& now,
+                                        bool want_gold) {
+  Statement query = db.prepare(std::string("SELECT id FROM (") + kCandidates +
+                               ") WHERE is_gold = 1 OR need > 0 "
+                               "ORDER BY (is_gold = ?3) DESC, need DESC, id ASC LIMIT 1");
+  query.bind(1, labeler_id).bind(2, now).bind(3, want_gold ? 1 : 0);
+  if (!query.step()) return std::nullopt;
+  return query.column_int(0);
+}
+
+int64_t count_available_prompts(Database& db, int64_t labeler_id, const std::string& now) {
+  Statement query = db.prepare(std::string("SELECT count(*) FROM (") + kCandidates +
+                               ") WHERE is_gold = 1 OR need > 0");
+  query.bind(1, labeler_id).bind(2, now).step();
+  return query.column_int(0);
+}
+
+}  // namespace rlhf::storage
