@@ -60,9 +60,10 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  if (!in) throw std::runtime_error(path.string() + ": cannot open file (" + std::strerror(errno) + ")");
   std::ostringstream buffer;
   buffer << in.rdbuf();
+  if (in.bad()) throw std::runtime_error(path.string() + ": read error");
   return buffer.str();
 }
 

@@ -4,8 +4,7 @@
 // the two files, where it keeps every token a printable string.
 #include "core/tokenizer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include "core/atomic_file.h"
 
 #include <array>
 #include <cerrno>
@@ -290,44 +289,6 @@ void check_id(TokenId id, int64_t vocab_size) {
                 std::to_string(vocab_size - 1));
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw error(path.string() + ": cannot open file (" + std::strerror(errno) + ")");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw error(path.string() + ": read error");
-  return buffer.str();
-}
-
-// Closes a POSIX file descriptor on scope exit.
-struct FdGuard {
-  int fd;
-  ~FdGuard() { if (fd >= 0) ::close(fd); }
-};
-
-// Write to path.tmp, fsync, rename, fsync the directory: a crash leaves the old file or the new
-// one, never a torn one. (Same contract as core/atomic_file.h, which lives in the LibTorch target.)
-void write_file_atomically(const std::filesystem::path& path, const std::string& content) {
-  const std::string tmp = path.string() + ".tmp";
-  {
-    FdGuard file{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
-    if (file.fd < 0) throw error(tmp + ": cannot create file (" + std::strerror(errno) + ")");
-    for (size_t written = 0; written < content.size();) {
-      ssize_t n = ::write(file.fd, content.data() + written, content.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw error(tmp + ": write failed (" + std::strerror(errno) + ")");
-      written += static_cast<size_t>(n);
-    }
-    if (::fsync(file.fd) != 0) throw error(tmp + ": fsync failed (" + std::strerror(errno) + ")");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw error(path.string() + ": rename from .tmp failed (" + ec.message() + ")");
-  const auto parent = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-  FdGuard dir{::open(parent.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (dir.fd >= 0) ::fsync(dir.fd);  // best effort: makes the rename durable
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -490,11 +451,11 @@ void Tokenizer::save_files(const std::filesystem::path& encoder_path,
     encoder += ": " + std::to_string(id);
   }
   encoder += "}";
-  write_file_atomically(encoder_path, encoder);
+  write_file_atomic(encoder_path, encoder);
 
   std::string merges = "#version: 0.2\n";
   for (const auto& [left, right] : impl_->merge_list) merges += left + " " + right + "\n";
-  write_file_atomically(merges_path, merges);
+  write_file_atomic(merges_path, merges);
 }
 
 std::vector<TokenId> Tokenizer::encode(std::string_view text, bool allow_special) const {

@@ -2,8 +2,11 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -33,6 +36,12 @@ const httplib::Headers kSecurityHeaders = {
 
 enum class Access { Anyone, Labeler, Admin };
 
+// Connection handling, sized for a room of labelers opening the page at once; see
+// configure_connections() and bench/README.md (bench_labeling_load, 50 labelers) for why.
+constexpr size_t kWorkerThreads = 64;
+constexpr size_t kKeepAliveMaxRequests = 1000;
+constexpr int kListenBacklog = 128;
+
 int64_t id_from(const httplib::Request& req) { return std::stoll(req.matches[1].str()); }
 
 }  // namespace
@@ -41,6 +50,7 @@ struct LabelingServer::Impl {
   storage::Database db;
   std::mutex db_mutex;
   httplib::Server http;
+  int listening_socket = -1;  // recorded by the socket options callback during bind()
 
   explicit Impl(const std::string& path) : db(storage::open_database(path)) {}
 
@@ -213,7 +223,32 @@ struct LabelingServer::Impl {
     });
   }
 
+  // httplib's defaults serve a handful of clients; with 50 concurrent labelers they gave a 48 ms
+  // median, a 1 s p99 and connection errors (bench/README.md). What each setting fixes:
+  void configure_connections() {
+    // httplib sends the headers and the body of a response in separate writes; with Nagle on,
+    // the body waits for the client's delayed ACK (~40 ms) on every response.
+    http.set_tcp_nodelay(true);
+    // A keep-alive connection holds a worker thread until it closes or idles for 5 s, so the
+    // default 8 workers (max(8, cores - 1)) serve 8 connections and queue the rest. Handlers
+    // still serialise on db_mutex; the extra threads only wait on their sockets.
+    http.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+    // The default closes a connection after 5 requests, so every client reconnects (and queues
+    // for a worker again) every 5 requests.
+    http.set_keep_alive_max_count(kKeepAliveMaxRequests);
+    // This replaces httplib's default options, which on Linux set only SO_REUSEPORT: that lets
+    // a second server bind the same port and silently take half the connections. SO_REUSEADDR
+    // only lets a restarted server rebind while the old connections are in TIME_WAIT. The
+    // socket is recorded so that bind() can raise the listen backlog.
+    http.set_socket_options([this](socket_t sock) {
+      const int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listening_socket = sock;
+    });
+  }
+
   void configure() {
+    configure_connections();
     http.set_default_headers(kSecurityHeaders);
     http.set_payload_max_length(kMaxImportBytes);
     // Refuse an oversize body from its Content-Length before reading it; the import alone may
@@ -257,6 +292,15 @@ LabelingServer::~LabelingServer() = default;
 int LabelingServer::bind(const std::string& host, int port) {
   const bool ok = port == 0 ? (port = impl_->http.bind_to_any_port(host)) > 0 : impl_->http.bind_to_port(host, port);
   if (!ok) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + " (in use or not allowed?)");
+  // httplib 0.11.4 listens with a backlog of 5, compiled into Debian's libcpp-httplib, so a
+  // burst of connections overflows the accept queue and clients see failed connections. On
+  // Linux, listen() on a listening socket sets the new backlog (capped by net.core.somaxconn).
+  // listening_socket is the last socket httplib created, the one that bound (it closes any
+  // address it failed to bind before trying the next).
+  if (::listen(impl_->listening_socket, kListenBacklog) != 0) {
+    throw std::runtime_error("cannot raise the listen backlog on " + host + ":" + std::to_string(port) + ": " +
+                             std::strerror(errno));
+  }
   return port;
 }
 

@@ -1,32 +1,29 @@
 #!/usr/bin/env bash
-# The main job. For now a short demo of the foundation on shipped data: import a real HF GPT-2
-# export, generate from it, score text, tokenize with GPT-2's tokenizer, train a small tokenizer.
-# (The full quickstart pipeline replaces this as the stages land.)
+# The main job on a laptop CPU, on shipped data only:
+#   1. train a 2k-token BPE tokenizer and pretrain a small GPT on Jane Austen's novels;
+#   2. fine-tune it on real demonstrations (self-instruct seed tasks + HH-RLHF SFT split);
+#   3. ask the fine-tuned model a question in the chat format.
+# Each stage writes runs/quickstart/<stage>/ (summary.json, metrics.jsonl, best/, last/); the next
+# stage reads the previous one from there. Rerunning resumes nothing: pass --resume to a stage for that.
+# (The full pipeline with labeling, reward model and PPO replaces this as those stages land.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RLHF=${RLHF:-build/app/rlhf}
-OUT=${OUT:-runs/quickstart}
-mkdir -p "$OUT"
 
-echo "== import the HF GPT-2 fixture as a native checkpoint"
-"$RLHF" import-hf --in tests/data/hf-gpt2-tiny --out "$OUT/tiny-gpt2"
+echo "== pretrain (configs/quickstart-pretrain.json)"
+"$RLHF" pretrain --config configs/quickstart-pretrain.json > /dev/null
+echo "== sft (configs/quickstart-sft.json)"
+"$RLHF" sft --config configs/quickstart-sft.json > /dev/null
 
-echo "== greedy continuation (matches HF transformers' generate on the same weights)"
-"$RLHF" generate --model "$OUT/tiny-gpt2" --prompt-ids 83,954,722,999,851 --max-new-tokens 20 --greedy --json
+echo "== results"
+for stage in pretrain sft; do
+  echo "-- $stage: runs/quickstart/$stage/summary.json"
+  cat "runs/quickstart/$stage/summary.json"
+done
 
-echo "== sampled continuation"
-"$RLHF" generate --model "$OUT/tiny-gpt2" --prompt-ids 83,954,722 --max-new-tokens 12 --temperature 0.8 --top-k 50 --seed 1 --json
+echo "== the fine-tuned model answers (greedy)"
+"$RLHF" generate --model runs/quickstart/sft/best --greedy --max-new-tokens 48 --stop $'\n\nHuman:' \
+  --prompt $'\n\nHuman: What should I pack for a trip to the seaside?\n\nAssistant:'
 
-echo "== score a sequence"
-"$RLHF" score --model "$OUT/tiny-gpt2" --ids 83,954,722,999,851,327,603,174 --json
-
-echo "== GPT-2 tokenizer"
-echo "Hello, world! RLHF in C++." | "$RLHF" tokenize --tokenizer data/tokenizer/gpt2 --json
-
-echo "== train a 2048-token BPE tokenizer on Pride and Prejudice"
-"$RLHF" tokenizer train --input data/corpus/austen/prideprejudice.txt --vocab-size 2048 --out "$OUT/tokenizer-2k"
-echo "It is a truth universally acknowledged" | "$RLHF" tokenize --tokenizer "$OUT/tokenizer-2k" --json
-
-echo "== export back to HF format"
-"$RLHF" export-hf --in "$OUT/tiny-gpt2" --out "$OUT/tiny-gpt2-hf"
-ls -l "$OUT/tiny-gpt2-hf"
+echo "== GPT-2 interoperability: the HF fixture's greedy continuation (matches transformers)"
+"$RLHF" generate --model tests/data/hf-gpt2-tiny --prompt-ids 83,954,722,999,851 --max-new-tokens 20 --greedy --json

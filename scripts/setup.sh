@@ -8,8 +8,11 @@ PACKAGES=(
   g++ cmake make ccache
   libtorch-dev libopenblas0-pthread
   libsqlite3-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev libgtest-dev
-  libcli11-dev libutf8proc-dev
+  libcli11-dev libutf8proc-dev zlib1g-dev
+  chromium sqlite3  # browser tests of the labeling page (tests/e2e)
 )
+# Node.js runs the browser tests; use the machine's own when it has one.
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,7 +2,9 @@
 // validation that leaves the database untouched, idempotent submission, ownership, and
 // assignment rules under concurrent labelers.
 #include <map>
+#include <memory>
 #include <set>
+#include <vector>
 
 #include "labeling/page_assets.h"
 #include "labeling_fixtures.h"
@@ -320,4 +322,26 @@ TEST_F(LabelingApi, UnknownPathsAre404AndPagePathsServeTheEmbeddedAssets) {
   } else {
     EXPECT_EQ(page->status, 404);  // placeholder assets: nothing to serve yet
   }
+}
+
+TEST_F(LabelingApi, OpenKeepAliveConnectionsDoNotStarveNewOnes) {
+  // Each open keep-alive connection holds a server worker until it idles out (5 s). With 20 of
+  // them open (more than httplib's default 8 workers), the next one must still be served at once.
+  std::vector<std::unique_ptr<httplib::Client>> clients;
+  for (int i = 0; i < 20; ++i) {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", port);
+    c->set_keep_alive(true);
+    c->set_read_timeout(2, 0);
+    auto res = c->Get("/healthz");
+    ASSERT_TRUE(res) << "connection " << i << ": " << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200);
+    clients.push_back(std::move(c));
+  }
+}
+
+TEST_F(LabelingApi, ASecondServerCannotTakeAPortInUse) {
+  // (httplib's default SO_REUSEPORT would let it bind and take half of the connections.)
+  rlhf::labeling::LabelingServer other(temp_db("api_other"));
+  EXPECT_THROW(other.bind("127.0.0.1", port), std::runtime_error);
+  EXPECT_EQ(client().Get("/healthz")->status, 200);
 }
