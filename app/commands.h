@@ -10,7 +10,8 @@ void register_labeling_commands(CLI::App& app);   // serve, labelers, labeling (
 #ifdef RLHF_WITH_TORCH
 void register_model_commands(CLI::App& app);      // generate, score, import-hf, export-hf (model_commands.cpp)
 void register_tokenizer_commands(CLI::App& app);  // tokenize, tokenizer train (tokenizer_commands.cpp)
-void register_train_commands(CLI::App& app);      // pretrain, sft (train_commands.cpp)
+void register_train_commands(CLI::App& app);      // pretrain, sft, reward (train_commands.cpp)
+void register_reward_score_command(CLI::App* reward);  // reward score (reward_commands.cpp)
 #endif
 
 }  // namespace rlhf::app

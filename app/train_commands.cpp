@@ -5,6 +5,7 @@
 #include "app/commands.h"
 #include "core/config.h"
 #include "sft/pretrain.h"
+#include "reward/reward_stage.h"
 #include "sft/sft.h"
 
 namespace rlhf::app {
@@ -21,7 +22,7 @@ struct StageFlags {
 };
 
 void add_stage_flags(CLI::App* cmd, StageFlags& flags) {
-  cmd->add_option("--config", flags.config, "JSON config (see configs/)")->required();
+  cmd->add_option("--config", flags.config, "JSON config (see configs/)");
   cmd->add_option("--set", flags.overrides, "Override a config key, e.g. --set train.lr=3e-4 (repeatable)");
   cmd->add_option("--out", flags.out, "Output directory (default: the config's out_dir)");
   cmd->add_flag("--resume", flags.resume, "Continue from OUT/last");
@@ -40,16 +41,19 @@ Config load_stage_config(const StageFlags& flags) {
 }
 
 template <class Config, class Run>
-void register_stage(CLI::App& app, const char* name, const char* help, Run run) {
+CLI::App* register_stage(CLI::App& app, const char* name, const char* help, Run run) {
   auto flags = std::make_shared<StageFlags>();
   auto* cmd = app.add_subcommand(name, help);
   add_stage_flags(cmd, *flags);
-  cmd->callback([flags, run, name] {
+  cmd->callback([flags, run, name, cmd] {
+    if (!cmd->get_subcommands().empty()) return;  // a nested command (e.g. `reward score`) ran instead
+    if (flags->config.empty()) throw std::runtime_error(std::string(name) + ": --config is required");
     auto config = load_stage_config<Config>(*flags);
     auto summary = run(config, flags->resume);
     std::cout << summary.dump(2) << "\n";
     std::cerr << name << ": done; summary in " << config.out_dir << "/summary.json\n";
   });
+  return cmd;
 }
 
 }  // namespace
@@ -57,6 +61,9 @@ void register_stage(CLI::App& app, const char* name, const char* help, Run run) 
 void register_train_commands(CLI::App& app) {
   register_stage<PretrainConfig>(app, "pretrain", "Train a GPT on raw text (from scratch or a checkpoint)", run_pretrain);
   register_stage<SftConfig>(app, "sft", "Supervised fine-tuning on demonstrations (loss on responses)", run_sft);
+  auto* reward = register_stage<RewardConfig>(app, "reward", "Train a reward model on ranked comparisons", run_reward);
+  reward->require_subcommand(0, 1);
+  register_reward_score_command(reward);
 }
 
 }  // namespace rlhf::app

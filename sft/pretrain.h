@@ -9,7 +9,7 @@
 
 #include "core/gpt_config.h"
 #include "core/train_config.h"
-#include "sft/stage_common.h"
+#include "core/stage_common.h"
 
 namespace rlhf {
 

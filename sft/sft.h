@@ -11,8 +11,8 @@
 
 #include "core/gpt.h"
 #include "core/train_config.h"
-#include "sft/demonstrations.h"
-#include "sft/stage_common.h"
+#include "core/demonstrations.h"
+#include "core/stage_common.h"
 
 namespace rlhf {
 

@@ -2,7 +2,7 @@
 // lines answered with the file, the line and the field.
 #include <gtest/gtest.h>
 
-#include "sft/demonstrations.h"
+#include "core/demonstrations.h"
 #include "sft_test_util.h"
 
 namespace rlhf {

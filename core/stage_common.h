@@ -2,15 +2,12 @@
 // directory, and the runtime (device, threads).
 #pragma once
 
-#include <torch/torch.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "core/checkpoint.h"
 #include "core/tokenizer.h"
 
 namespace rlhf {

@@ -1,4 +1,4 @@
-#include "sft/demonstrations.h"
+#include "core/demonstrations.h"
 
 #include <zlib.h>
 

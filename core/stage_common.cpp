@@ -1,4 +1,4 @@
-#include "sft/stage_common.h"
+#include "core/stage_common.h"
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,0 +1,238 @@
+#include "reward/reward_stage.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+
+#include "core/demonstrations.h"
+#include "core/model_io.h"
+#include "core/optimizer.h"
+#include "core/runtime.h"
+#include "core/trainer.h"
+#include "reward/reward_model.h"
+
+namespace rlhf {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Accuracy wilson_accuracy(double correct, int64_t n) {
+  Accuracy a;
+  a.n = n;
+  if (n == 0) return a;
+  const double z = 1.959964, p = correct / static_cast<double>(n), nn = static_cast<double>(n);
+  const double center = (p + z * z / (2 * nn)) / (1 + z * z / nn);
+  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / (1 + z * z / nn);
+  a.value = p;
+  a.low = center - half;
+  a.high = center + half;
+  return a;
+}
+
+namespace {
+
+// A group's responses tokenized once: (prompt + response + EOS) per response.
+struct TokenizedGroup {
+  const RankingGroup* group;
+  std::vector<std::vector<TokenId>> sequences;
+};
+
+std::vector<TokenizedGroup> tokenize_groups(const std::vector<RankingGroup>& groups, const Tokenizer& tokenizer,
+                                            int64_t block_size, int64_t* truncated) {
+  std::vector<TokenizedGroup> out;
+  for (const auto& g : groups) {
+    TokenizedGroup t{&g, {}};
+    for (const auto& response : g.responses) {
+      auto input = reward_input(tokenizer, g.prompt, response, block_size);
+      *truncated += input.truncated;
+      t.sequences.push_back(std::move(input.ids));
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// Rewards (raw) of all responses of the groups, back to back.
+torch::Tensor group_rewards(RewardModel& model, const std::vector<const TokenizedGroup*>& groups, torch::Device device) {
+  std::vector<const std::vector<TokenId>*> seqs;
+  for (const auto* g : groups)
+    for (const auto& s : g->sequences) seqs.push_back(&s);
+  auto [ids, lengths] = pad_sequences(seqs, device);
+  return model->forward(ids, lengths);                                           // (N)
+}
+
+struct PairStats {
+  double loss = 0.0;
+  double correct = 0.0, length_correct = 0.0;  // ties count one half
+  int64_t pairs = 0;
+  std::map<std::string, std::pair<double, int64_t>> by_kind;
+};
+
+PairStats evaluate_pairs(RewardModel& model, const std::vector<TokenizedGroup>& groups, int64_t batch_size,
+                         torch::Device device) {
+  PairStats stats;
+  double loss_sum = 0.0;
+  for (size_t first = 0; first < groups.size(); first += batch_size) {
+    std::vector<const TokenizedGroup*> batch;
+    std::vector<const RankingGroup*> ranking;
+    for (size_t i = first; i < std::min(groups.size(), first + batch_size); ++i) {
+      batch.push_back(&groups[i]);
+      ranking.push_back(groups[i].group);
+    }
+    auto rewards = group_rewards(model, batch, device).to(torch::kCPU, torch::kDouble);
+    loss_sum += ranking_loss(ranking, rewards).item<double>() * batch.size();
+    auto r = rewards.accessor<double, 1>();
+    int64_t offset = 0;
+    for (const auto* g : ranking) {
+      for (const auto& p : g->pairs) {
+        const double diff = r[offset + p.winner] - r[offset + p.loser];
+        const double hit = diff > 0 ? 1.0 : diff == 0 ? 0.5 : 0.0;
+        const auto lw = g->responses[p.winner].size(), ll = g->responses[p.loser].size();
+        stats.correct += hit;
+        stats.length_correct += lw > ll ? 1.0 : lw == ll ? 0.5 : 0.0;
+        stats.by_kind[g->kind].first += hit;
+        stats.by_kind[g->kind].second += 1;
+        ++stats.pairs;
+      }
+      offset += static_cast<int64_t>(g->responses.size());
+    }
+  }
+  stats.loss = loss_sum / static_cast<double>(std::max<size_t>(1, groups.size()));
+  return stats;
+}
+
+json accuracy_json(const Accuracy& a) { return {a.low, a.high}; }
+
+std::vector<RankingGroup> load_all(const std::vector<std::string>& files, const std::string& field, HhSplitUse use,
+                                   bool include_gold) {
+  std::vector<RankingGroup> all;
+  for (const auto& file : expand_files(files, field)) {
+    RankingSourceStats stats;
+    auto groups = load_rankings(file, use, include_gold, &stats);
+    std::cerr << "reward: " << file.string() << ": " << stats.groups << " rankings, " << stats.pairs << " pairs";
+    if (stats.skipped_other_split) std::cerr << ", " << stats.skipped_other_split << " HH lines of other splits";
+    if (stats.skipped_gold) std::cerr << ", " << stats.skipped_gold << " gold excluded";
+    if (stats.skipped_no_pairs) std::cerr << ", " << stats.skipped_no_pairs << " without a strict pair";
+    std::cerr << "\n";
+    all.insert(all.end(), std::make_move_iterator(groups.begin()), std::make_move_iterator(groups.end()));
+  }
+  return all;
+}
+
+// Sets the model's normalisation from its raw rewards on reference responses; returns their stats.
+std::pair<double, double> normalize(RewardModel& model, const Tokenizer& tokenizer, const RewardNormalizeConfig& config) {
+  model->normalization = RewardNormalization{};
+  if (config.mode == "none" || config.reference_files.empty()) return {NAN, NAN};
+  std::vector<std::pair<std::string, std::string>> items;
+  for (const auto& file : expand_files(config.reference_files, "normalize.reference_files")) {
+    for (const auto& d : load_demonstrations(file).examples) {
+      if (static_cast<int64_t>(items.size()) >= config.max_reference) break;
+      items.emplace_back(d.prompt, d.response);
+    }
+  }
+  auto scores = score_texts(model, tokenizer, items);
+  double mean = 0.0, var = 0.0;
+  for (double s : scores) mean += s / scores.size();
+  for (double s : scores) var += (s - mean) * (s - mean) / std::max<size_t>(1, scores.size() - 1);
+  const double std = std::sqrt(var);
+  if (config.mode == "bias") model->normalization = {1.0, -mean};
+  else if (config.mode == "gain_bias") model->normalization = {1.0 / std::max(std, 1e-8), -mean / std::max(std, 1e-8)};
+  else throw std::runtime_error("normalize.mode \"" + config.mode + "\": expected none, bias or gain_bias");
+  return {mean, std};
+}
+
+}  // namespace
+
+json run_reward(const RewardConfig& config, bool resume) {
+  const fs::path out(config.out_dir);
+  configure_threads(config.runtime.threads);
+  const auto device = select_device(config.runtime.device);
+  auto start = load_any_checkpoint(config.init_from);
+  if (!start.tokenizer) throw std::runtime_error("init_from " + config.init_from + ": checkpoint has no tokenizer");
+  const Tokenizer tokenizer = *start.tokenizer;
+  RewardModel model = reward_model_from_checkpoint(start, device, config.init_from);
+  save_resolved_config(out, config);
+
+  auto train_groups = load_all(config.data.train_files, "data.train_files", HhSplitUse::kRewardTrain, config.data.include_gold);
+  auto eval_groups = load_all(config.data.eval_files, "data.eval_files", HhSplitUse::kRewardEval, config.data.include_gold);
+  if (config.data.max_train_groups > 0 && static_cast<int64_t>(train_groups.size()) > config.data.max_train_groups)
+    train_groups.resize(config.data.max_train_groups);
+  if (train_groups.empty()) throw std::runtime_error("data.train_files: no rankings with a strict pair");
+  if (eval_groups.empty()) throw std::runtime_error("data.eval_files: no held-out rankings");
+  const int64_t block_size = start.model.block_size;
+  int64_t truncated = 0;
+  auto train = tokenize_groups(train_groups, tokenizer, block_size, &truncated);
+  auto eval = tokenize_groups(eval_groups, tokenizer, block_size, &truncated);
+  std::cerr << "reward: " << train.size() << " train / " << eval.size() << " eval rankings; " << truncated
+            << " sequences truncated to the " << block_size << "-token context\n";
+
+  auto optimizer = make_adamw(*model, config.train);
+  TrainerHooks hooks;
+  hooks.eval_metric = "eval_loss";
+  hooks.plan_step = [&](int64_t step) {
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config.train.seed, step, 2));
+    const int64_t B = config.train.batch_size, accum = config.train.grad_accum;
+    auto picks = torch::randint(0, static_cast<int64_t>(train.size()), {B * accum}, generator, torch::kLong);
+    auto pick = picks.accessor<int64_t, 1>();
+    StepPlan plan;
+    for (int64_t micro = 0; micro < accum; ++micro) {
+      std::vector<const TokenizedGroup*> batch;
+      std::vector<const RankingGroup*> ranking;
+      for (int64_t i = micro * B; i < (micro + 1) * B; ++i) {
+        batch.push_back(&train[pick[i]]);
+        ranking.push_back(train[pick[i]].group);
+        for (const auto& s : train[pick[i]].sequences) plan.tokens += static_cast<int64_t>(s.size());
+      }
+      plan.micro_losses.push_back([&model, &config, device, batch, ranking, accum] {
+        return ranking_loss(ranking, group_rewards(model, batch, device), config.margin_coef) / static_cast<double>(accum);
+      });
+    }
+    return plan;
+  };
+  hooks.evaluate = [&] {
+    auto stats = evaluate_pairs(model, eval, config.train.batch_size, device);
+    return json{{"eval_loss", stats.loss}, {"eval_accuracy", stats.correct / std::max<int64_t>(1, stats.pairs)}};
+  };
+  hooks.checkpoint = [&] { return reward_checkpoint(model, tokenizer, {{"stage", "reward"}, {"config", json(config)}}); };
+
+  TrainSummary result = run_training(*model, *optimizer, config.train, out, hooks, resume, "reward");
+
+  // Final numbers from the best checkpoint, then its normalisation, saved as the stage's model.
+  auto best = load_checkpoint(out / "best");
+  model = reward_model_from_checkpoint(best, device, (out / "best").string());
+  torch::NoGradGuard no_grad;
+  auto eval_stats = evaluate_pairs(model, eval, config.train.batch_size, device);
+  std::vector<TokenizedGroup> train_sample(train.begin(), train.begin() + std::min<size_t>(train.size(), 500));
+  auto train_stats = evaluate_pairs(model, train_sample, config.train.batch_size, device);
+  auto [reference_mean, reference_std] = normalize(model, tokenizer, config.normalize);
+  save_checkpoint(out / "best", reward_checkpoint(model, tokenizer, {{"stage", "reward"}, {"config", json(config)}}));
+
+  const auto eval_accuracy = wilson_accuracy(eval_stats.correct, eval_stats.pairs);
+  json per_kind = json::object();
+  for (const auto& [kind, hits] : eval_stats.by_kind) {
+    auto a = wilson_accuracy(hits.first, hits.second);
+    per_kind[kind] = {{"accuracy", a.value}, {"ci95", accuracy_json(a)}, {"pairs", a.n}};
+  }
+  json summary = {{"train_accuracy", train_stats.correct / std::max<int64_t>(1, train_stats.pairs)},
+                  {"eval_accuracy", eval_accuracy.value},
+                  {"eval_accuracy_ci95", accuracy_json(eval_accuracy)},
+                  {"eval_pairs", eval_stats.pairs},
+                  {"eval_accuracy_by_kind", per_kind},
+                  {"length_baseline_accuracy", eval_stats.length_correct / std::max<int64_t>(1, eval_stats.pairs)},
+                  {"chance_accuracy", 0.5},
+                  {"eval_loss", eval_stats.loss},
+                  {"normalization", model->normalization},
+                  {"reward_mean_reference", reference_mean},
+                  {"reward_std_reference", reference_std},
+                  {"train_loss_first", result.loss_first},
+                  {"train_loss_last", result.loss_last},
+                  {"steps", result.steps},
+                  {"seconds", result.seconds}};
+  save_summary(out, summary);
+  return summary;
+}
+
+}  // namespace rlhf

@@ -1,0 +1,52 @@
+// `rlhf reward`: train the reward model on ranked comparisons, evaluate it on held-out pairs against
+// baselines, and normalise its scores on reference responses.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/stage_common.h"
+#include "core/train_config.h"
+#include "reward/rankings.h"
+
+namespace rlhf {
+
+struct RewardDataConfig {
+  std::vector<std::string> train_files;  // rankings.jsonl / pairs.jsonl / HH files (HH: reward-train split)
+  std::vector<std::string> eval_files;   // held out; HH files give their reward-eval split
+  bool include_gold = false;             // gold (calibration) rankings are excluded by default
+  int64_t max_train_groups = 0;          // 0: all
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardDataConfig, train_files, eval_files, include_gold, max_train_groups)
+
+struct RewardNormalizeConfig {
+  std::string mode = "bias";                 // "none", "bias" (mean 0, InstructGPT) or "gain_bias" (mean 0, std 1, Ziegler)
+  std::vector<std::string> reference_files;  // demonstrations whose responses define the reference
+  int64_t max_reference = 500;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardNormalizeConfig, mode, reference_files, max_reference)
+
+struct RewardConfig {
+  std::string init_from = "runs/quickstart/sft/best";
+  RewardDataConfig data;
+  RewardNormalizeConfig normalize;
+  TrainConfig train;           // batch_size counts groups (one prompt's ranking), not sequences
+  double margin_coef = 0.0;    // > 0 subtracts margin_coef * tier distance inside the sigmoid
+  std::string out_dir = "runs/quickstart/reward";
+  RuntimeConfig runtime;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardConfig, init_from, data, normalize, train, margin_coef, out_dir,
+                                                runtime)
+
+// Accuracy with its 95% Wilson score interval.
+struct Accuracy {
+  double value = 0.0, low = 0.0, high = 0.0;
+  int64_t n = 0;
+};
+Accuracy wilson_accuracy(double correct, int64_t n);
+
+nlohmann::json run_reward(const RewardConfig& config, bool resume);
+
+}  // namespace rlhf
