@@ -12,8 +12,8 @@ namespace rlhf {
 torch::Device select_device(const std::string& name);
 
 // Thread setup, chosen by measurement (bench/core_speed): Debian's LibTorch hands matmuls to
-// OpenBLAS, which has its own thread pool; LibTorch's OpenMP pool runs the other ops. threads <= 0
-// picks the measured default for this machine's core count. See README "Threads".
+// OpenBLAS, which has its own thread pool; LibTorch's OpenMP pool runs the other ops. With OpenBLAS
+// the default is `threads` (0: all cores) for OpenBLAS and 1 for LibTorch. See README "Threads".
 struct ThreadSetup {
   int torch_threads;
   int blas_threads;

@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "core/chat_format.h"
 #include "core/demonstrations.h"
 #include "core/model_io.h"
 #include "core/optimizer.h"
@@ -162,16 +163,24 @@ json run_reward(const RewardConfig& config, bool resume) {
     train_groups.resize(config.data.max_train_groups);
   if (train_groups.empty()) throw std::runtime_error("data.train_files: no rankings with a strict pair");
   if (eval_groups.empty()) throw std::runtime_error("data.eval_files: no held-out rankings");
+  // Checkpoint selection uses a validation split of the training rankings (by a stable hash of the
+  // prompt), so the held-out evaluation set never influences the model it reports on.
+  std::vector<RankingGroup> valid_groups, fit_groups;
+  for (auto& g : train_groups)
+    (stable_hash(g.prompt) % 100 < static_cast<uint64_t>(config.data.valid_percent) ? valid_groups : fit_groups).push_back(std::move(g));
+  if (fit_groups.empty() || valid_groups.empty())
+    throw std::runtime_error("data.valid_percent: the training rankings leave no training or validation rankings");
   const int64_t block_size = start.model.block_size;
   int64_t truncated = 0;
-  auto train = tokenize_groups(train_groups, tokenizer, block_size, &truncated);
+  auto train = tokenize_groups(fit_groups, tokenizer, block_size, &truncated);
+  auto valid = tokenize_groups(valid_groups, tokenizer, block_size, &truncated);
   auto eval = tokenize_groups(eval_groups, tokenizer, block_size, &truncated);
-  std::cerr << "reward: " << train.size() << " train / " << eval.size() << " eval rankings; " << truncated
-            << " sequences truncated to the " << block_size << "-token context\n";
+  std::cerr << "reward: " << train.size() << " train / " << valid.size() << " validation / " << eval.size()
+            << " held-out rankings; " << truncated << " sequences truncated to the " << block_size << "-token context\n";
 
   auto optimizer = make_adamw(*model, config.train);
   TrainerHooks hooks;
-  hooks.eval_metric = "eval_loss";
+  hooks.eval_metric = "valid_error";  // 1 - validation pair accuracy
   hooks.plan_step = [&](int64_t step) {
     auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config.train.seed, step, 2));
     const int64_t B = config.train.batch_size, accum = config.train.grad_accum;
@@ -193,8 +202,9 @@ json run_reward(const RewardConfig& config, bool resume) {
     return plan;
   };
   hooks.evaluate = [&] {
-    auto stats = evaluate_pairs(model, eval, config.train.batch_size, device);
-    return json{{"eval_loss", stats.loss}, {"eval_accuracy", stats.correct / std::max<int64_t>(1, stats.pairs)}};
+    auto stats = evaluate_pairs(model, valid, config.train.batch_size, device);
+    const double accuracy = stats.correct / std::max<int64_t>(1, stats.pairs);
+    return json{{"valid_loss", stats.loss}, {"valid_accuracy", accuracy}, {"valid_error", 1.0 - accuracy}};
   };
   hooks.checkpoint = [&] { return reward_checkpoint(model, tokenizer, {{"stage", "reward"}, {"config", json(config)}}); };
 
@@ -224,6 +234,8 @@ json run_reward(const RewardConfig& config, bool resume) {
                   {"length_baseline_accuracy", eval_stats.length_correct / std::max<int64_t>(1, eval_stats.pairs)},
                   {"chance_accuracy", 0.5},
                   {"eval_loss", eval_stats.loss},
+                  {"valid_accuracy", 1.0 - result.best_eval.value("valid_error", NAN)},
+                  {"best_step", result.best_eval.value("step", -1)},
                   {"normalization", model->normalization},
                   {"reward_mean_reference", reference_mean},
                   {"reward_std_reference", reference_std},

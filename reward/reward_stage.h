@@ -14,12 +14,16 @@
 namespace rlhf {
 
 struct RewardDataConfig {
-  std::vector<std::string> train_files;  // rankings.jsonl / pairs.jsonl / HH files (HH: reward-train split)
+  // rankings.jsonl / pairs.jsonl / HH files (HH: reward-train split) / a labeling database (*.db,
+  // exported by `rlhf reward` to OUT/<name>.rankings.jsonl first)
+  std::vector<std::string> train_files;
   std::vector<std::string> eval_files;   // held out; HH files give their reward-eval split
   bool include_gold = false;             // gold (calibration) rankings are excluded by default
   int64_t max_train_groups = 0;          // 0: all
+  int64_t valid_percent = 10;            // of the training rankings, held back to select the best checkpoint
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardDataConfig, train_files, eval_files, include_gold, max_train_groups)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardDataConfig, train_files, eval_files, include_gold, max_train_groups,
+                                                valid_percent)
 
 struct RewardNormalizeConfig {
   std::string mode = "bias";                 // "none", "bias" (mean 0, InstructGPT) or "gain_bias" (mean 0, std 1, Ziegler)
