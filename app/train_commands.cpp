@@ -4,6 +4,8 @@
 
 #include "app/commands.h"
 #include "core/config.h"
+#include "labeling/export.h"
+#include "storage/schema.h"
 #include "sft/pretrain.h"
 #include "reward/reward_stage.h"
 #include "sft/sft.h"
@@ -11,6 +13,8 @@
 namespace rlhf::app {
 
 namespace {
+
+using nlohmann::json;
 
 struct StageFlags {
   std::string config;
@@ -56,12 +60,35 @@ CLI::App* register_stage(CLI::App& app, const char* name, const char* help, Run 
   return cmd;
 }
 
+// The reward stage reads rankings files; a labeling database (*.db) among its inputs is exported
+// here to OUT/<name>.rankings.jsonl first (live submissions, lossless), so the stage itself never
+// touches the database.
+void export_label_databases(std::vector<std::string>& files, const std::string& out_dir) {
+  for (auto& file : files) {
+    const std::filesystem::path path(file);
+    if (path.extension() != ".db" && path.extension() != ".sqlite") continue;
+    std::filesystem::create_directories(out_dir);
+    const auto exported = (std::filesystem::path(out_dir) / path.stem()).string() + ".rankings.jsonl";
+    auto db = storage::open_database(file);
+    const size_t lines = labeling::export_to_file(db, labeling::ExportFormat::Rankings, exported);
+    std::cerr << "reward: exported " << lines << " rankings from " << file << " to " << exported << "\n";
+    file = exported;
+  }
+}
+
+json run_reward_from_any_source(RewardConfig config, bool resume) {
+  export_label_databases(config.data.train_files, config.out_dir);
+  export_label_databases(config.data.eval_files, config.out_dir);
+  return run_reward(config, resume);
+}
+
 }  // namespace
 
 void register_train_commands(CLI::App& app) {
   register_stage<PretrainConfig>(app, "pretrain", "Train a GPT on raw text (from scratch or a checkpoint)", run_pretrain);
   register_stage<SftConfig>(app, "sft", "Supervised fine-tuning on demonstrations (loss on responses)", run_sft);
-  auto* reward = register_stage<RewardConfig>(app, "reward", "Train a reward model on ranked comparisons", run_reward);
+  auto* reward = register_stage<RewardConfig>(app, "reward", "Train a reward model on ranked comparisons",
+                                              run_reward_from_any_source);
   reward->require_subcommand(0, 1);
   register_reward_score_command(reward);
 }
