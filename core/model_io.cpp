@@ -18,6 +18,12 @@ Checkpoint load_any_checkpoint(const fs::path& dir) {
                            "(expected config.json with \"format\": \"rlhf-checkpoint\" or \"model_type\": \"gpt2\")");
 }
 
+Checkpoint load_init_checkpoint(const std::string& init_from) {
+  auto checkpoint = load_any_checkpoint(init_from);
+  if (!checkpoint.tokenizer) throw std::runtime_error("init_from " + init_from + ": checkpoint has no tokenizer");
+  return checkpoint;
+}
+
 GPT build_gpt(const Checkpoint& checkpoint, torch::Device device, const std::string& source) {
   GPT model(checkpoint.model);
   load_state_dict(*model, checkpoint.weights, source, /*prefix=*/"", /*strict=*/false);

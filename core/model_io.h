@@ -11,6 +11,9 @@ namespace rlhf {
 // Native checkpoint or HF GPT-2 directory (detected from config.json); errors say which was expected.
 Checkpoint load_any_checkpoint(const std::filesystem::path& dir);
 
+// The checkpoint a stage starts from (`init_from`); it must carry a tokenizer.
+Checkpoint load_init_checkpoint(const std::string& init_from);
+
 // A GPT built from the checkpoint's config with its backbone weights ("transformer.*"), on `device`,
 // in eval mode.
 GPT build_gpt(const Checkpoint& checkpoint, torch::Device device, const std::string& source);

@@ -31,6 +31,11 @@ GetThreads openblas_get() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAU
 
 }  // namespace
 
+torch::Device apply_runtime(const std::string& device, int threads) {
+  configure_threads(threads);
+  return select_device(device);
+}
+
 int blas_num_threads() {
   auto get = openblas_get();
   return get ? get() : -1;

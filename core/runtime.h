@@ -21,6 +21,9 @@ struct ThreadSetup {
 ThreadSetup configure_threads(int threads);
 ThreadSetup configure_threads(int torch_threads, int blas_threads);
 
+// A stage's runtime in one call: the thread setup, then the device.
+torch::Device apply_runtime(const std::string& device, int threads);
+
 // Number of threads OpenBLAS currently uses (-1 when the BLAS is not OpenBLAS).
 int blas_num_threads();
 

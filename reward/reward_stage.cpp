@@ -149,10 +149,8 @@ std::pair<double, double> normalize(RewardModel& model, const Tokenizer& tokeniz
 
 json run_reward(const RewardConfig& config, bool resume) {
   const fs::path out(config.out_dir);
-  configure_threads(config.runtime.threads);
-  const auto device = select_device(config.runtime.device);
-  auto start = load_any_checkpoint(config.init_from);
-  if (!start.tokenizer) throw std::runtime_error("init_from " + config.init_from + ": checkpoint has no tokenizer");
+  const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
+  auto start = load_init_checkpoint(config.init_from);
   const Tokenizer tokenizer = *start.tokenizer;
   RewardModel model = reward_model_from_checkpoint(start, device, config.init_from);
   save_resolved_config(out, config);

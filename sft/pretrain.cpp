@@ -80,15 +80,13 @@ double unigram_loss(const TokenFile& train, const TokenFile& val, int64_t vocab_
 json run_pretrain(const PretrainConfig& input_config, bool resume) {
   PretrainConfig config = input_config;
   const fs::path out(config.out_dir);
-  configure_threads(config.runtime.threads);
-  const auto device = select_device(config.runtime.device);
+  const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
 
   // The model and tokenizer: from a checkpoint, or fresh with the configured architecture.
   GPT model{nullptr};
   Tokenizer tokenizer;
   if (!config.init_from.empty()) {
-    auto start = load_any_checkpoint(config.init_from);
-    if (!start.tokenizer) throw std::runtime_error("init_from " + config.init_from + ": checkpoint has no tokenizer");
+    auto start = load_init_checkpoint(config.init_from);
     tokenizer = *start.tokenizer;
     fs::create_directories(out);
     if (!fs::exists(out / "tokenizer" / "encoder.json")) tokenizer.save(out / "tokenizer");

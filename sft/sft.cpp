@@ -111,10 +111,8 @@ double eval_loss(GPT& model, const std::vector<TokenizedExample>& eval, int64_t 
 
 json run_sft(const SftConfig& config, bool resume) {
   const fs::path out(config.out_dir);
-  configure_threads(config.runtime.threads);
-  const auto device = select_device(config.runtime.device);
-  auto start = load_any_checkpoint(config.init_from);
-  if (!start.tokenizer) throw std::runtime_error("init_from " + config.init_from + ": checkpoint has no tokenizer");
+  const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
+  auto start = load_init_checkpoint(config.init_from);
   const Tokenizer tokenizer = *start.tokenizer;
   if (config.dropout >= 0.0) start.model.dropout = config.dropout;
   GPT model = build_gpt(start, device, config.init_from);

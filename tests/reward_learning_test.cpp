@@ -15,20 +15,9 @@ namespace {
 TEST(RewardLearning, FitsRealComparisonsAndReportsHeldOutAccuracyWithBaselines) {
   test::TempDir tmp;
   // A small backbone pretrained on a shipped novel (as in sft_learning_test), then the reward model.
-  PretrainConfig pretrain;
-  pretrain.model.n_layer = 2, pretrain.model.n_head = 4, pretrain.model.n_embd = 64, pretrain.model.block_size = 128;
-  pretrain.tokenizer.train_vocab_size = 512;
-  pretrain.tokenizer.train_files = {test::project_file("data/corpus/austen/persuasion.txt").string()};
-  pretrain.data.files = pretrain.tokenizer.train_files;
-  pretrain.data.cache_dir = (tmp / "cache").string();
-  pretrain.train.max_steps = 150;
-  pretrain.train.lr = 3e-3;
-  pretrain.train.min_lr = 3e-4;
-  pretrain.train.warmup_steps = 15;
+  PretrainConfig pretrain = test::small_pretrain_config(tmp.path(), /*block_size=*/128, /*steps=*/150);
   pretrain.train.eval_every = 150;
   pretrain.eval_batches = 2;
-  pretrain.out_dir = (tmp / "pretrain").string();
-  pretrain.runtime.device = "cpu";
   run_pretrain(pretrain, false);
 
   RewardConfig reward;

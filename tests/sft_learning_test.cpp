@@ -11,21 +11,9 @@ namespace {
 
 TEST(SftLearning, PretrainBeatsUnigramThenSftLowersHeldOutLoss) {
   test::TempDir tmp;
-  PretrainConfig pretrain;
-  pretrain.model.n_layer = 2, pretrain.model.n_head = 4, pretrain.model.n_embd = 64, pretrain.model.block_size = 96;
-  pretrain.tokenizer.train_vocab_size = 512;
-  pretrain.tokenizer.train_files = {test::project_file("data/corpus/austen/persuasion.txt").string()};
-  pretrain.data.files = pretrain.tokenizer.train_files;
-  pretrain.data.cache_dir = (tmp / "cache").string();
-  pretrain.train.max_steps = 200;
-  pretrain.train.batch_size = 16;
-  pretrain.train.lr = 3e-3;
-  pretrain.train.min_lr = 3e-4;
-  pretrain.train.warmup_steps = 20;
+  PretrainConfig pretrain = test::small_pretrain_config(tmp.path(), /*block_size=*/96, /*steps=*/200);
   pretrain.train.eval_every = 100;
   pretrain.eval_batches = 4;
-  pretrain.out_dir = (tmp / "pretrain").string();
-  pretrain.runtime.device = "cpu";
   auto p = run_pretrain(pretrain, false);
   std::printf("pretrain: val loss %.3f, unigram %.3f, first train loss %.3f, %.0f tokens/s\n",
               p["val_loss"].get<double>(), p["unigram_val_loss"].get<double>(), p["train_loss_first"].get<double>(),

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/model_io.h"
+#include "sft/pretrain.h"
 #include "core_test_util.h"
 
 namespace rlhf::test {
@@ -23,6 +24,25 @@ inline void write_tiny_checkpoint(const std::filesystem::path& dir, int64_t bloc
   torch::manual_seed(0);
   GPT model(config);
   save_checkpoint(dir, make_checkpoint(model, constitution_tokenizer()));
+}
+
+// A 0.13M-parameter GPT pretrained briefly on one shipped novel: a real but small backbone for
+// learning tests of the later stages.
+inline PretrainConfig small_pretrain_config(const std::filesystem::path& dir, int64_t block_size, int64_t steps) {
+  PretrainConfig c;
+  c.model.n_layer = 2, c.model.n_head = 4, c.model.n_embd = 64, c.model.block_size = block_size;
+  c.tokenizer.train_vocab_size = 512;
+  c.tokenizer.train_files = {project_file("data/corpus/austen/persuasion.txt").string()};
+  c.data.files = c.tokenizer.train_files;
+  c.data.cache_dir = (dir / "cache").string();
+  c.train.max_steps = steps;
+  c.train.batch_size = 16;
+  c.train.lr = 3e-3;
+  c.train.min_lr = 3e-4;
+  c.train.warmup_steps = steps / 10;
+  c.out_dir = (dir / "pretrain").string();
+  c.runtime.device = "cpu";
+  return c;
 }
 
 inline void write_text(const std::filesystem::path& path, const std::string& text) {
