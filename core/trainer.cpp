@@ -21,6 +21,12 @@ uint64_t step_seed(uint64_t seed, int64_t step, uint64_t stream) {
   return z ^ (z >> 31);
 }
 
+void require_resumable(const fs::path& out_dir, const std::string& stage) {
+  if (!is_native_checkpoint(out_dir / "last"))
+    throw std::runtime_error(stage + " --resume: no checkpoint at " + (out_dir / "last").string() +
+                             " (run without --resume)");
+}
+
 namespace {
 
 struct LoopState {
@@ -82,8 +88,7 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
 
   LoopState state;
   if (resume) {
-    if (!is_native_checkpoint(last_dir))
-      throw std::runtime_error(stage + " --resume: no checkpoint at " + last_dir.string() + " (run without --resume)");
+    require_resumable(out_dir, stage);
     auto checkpoint = load_checkpoint(last_dir);
     load_state_dict(model, checkpoint.weights, last_dir.string());
     load_optimizer_state(last_dir, optimizer);

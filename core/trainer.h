@@ -48,6 +48,9 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
                           const std::filesystem::path& out_dir, const TrainerHooks& hooks, bool resume,
                           const std::string& stage);
 
+// Throws unless OUT/last holds a checkpoint to resume from; stages call it before any slow set-up.
+void require_resumable(const std::filesystem::path& out_dir, const std::string& stage);
+
 // The seed for step s of a run seeded with `seed` (data order and dropout).
 uint64_t step_seed(uint64_t seed, int64_t step, uint64_t stream = 0);
 

@@ -149,6 +149,7 @@ std::pair<double, double> normalize(RewardModel& model, const Tokenizer& tokeniz
 
 json run_reward(const RewardConfig& config, bool resume) {
   const fs::path out(config.out_dir);
+  if (resume) require_resumable(out, "reward");
   const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
   auto start = load_init_checkpoint(config.init_from);
   const Tokenizer tokenizer = *start.tokenizer;

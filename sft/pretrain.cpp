@@ -80,6 +80,7 @@ double unigram_loss(const TokenFile& train, const TokenFile& val, int64_t vocab_
 json run_pretrain(const PretrainConfig& input_config, bool resume) {
   PretrainConfig config = input_config;
   const fs::path out(config.out_dir);
+  if (resume) require_resumable(out, "pretrain");
   const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
 
   // The model and tokenizer: from a checkpoint, or fresh with the configured architecture.

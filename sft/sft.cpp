@@ -111,6 +111,7 @@ double eval_loss(GPT& model, const std::vector<TokenizedExample>& eval, int64_t 
 
 json run_sft(const SftConfig& config, bool resume) {
   const fs::path out(config.out_dir);
+  if (resume) require_resumable(out, "sft");
   const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
   auto start = load_init_checkpoint(config.init_from);
   const Tokenizer tokenizer = *start.tokenizer;

@@ -71,5 +71,38 @@ expect_error "export of a non-checkpoint" "not an rlhf checkpoint" "$RLHF" expor
 expect_error "tokenizer directory missing" "encoder.json" \
   bash -c "echo hi | '$RLHF' tokenize --tokenizer '$TMP/nope'"
 
+echo '{}' > "$TMP/empty.json"
+
+# The training stages chained through the command line on a tiny config: pretrain -> sft -> reward
+# trained from a labeling database -> reward score.
+cat > "$TMP/pretrain.json" <<JSON
+{"model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 64},
+ "tokenizer": {"train_vocab_size": 300, "train_files": ["$PROJECT/data/corpus/us_constitution.txt"]},
+ "data": {"files": ["$PROJECT/data/corpus/us_constitution.txt"], "cache_dir": "$TMP/cache"},
+ "train": {"max_steps": 4, "batch_size": 4, "eval_every": 2, "warmup_steps": 1},
+ "eval_batches": 1, "out_dir": "$TMP/pretrain"}
+JSON
+expect_output "pretrain from a config" '"unigram_val_loss"' "$RLHF" pretrain --config "$TMP/pretrain.json"
+expect_output "sft with --set overrides" '"base_eval_loss"' "$RLHF" sft --config "$TMP/empty.json" \
+  --set init_from="$TMP/pretrain/best" --set data.files="[\"$PROJECT/data/sft/self-instruct/seed_tasks.jsonl\"]" \
+  --set train.max_steps=2 --set train.batch_size=4 --set train.warmup_steps=1 --out "$TMP/sft"
+zcat "$PROJECT/data/preference/hh-rlhf/harmless-base-test.jsonl.gz" | head -60 > "$TMP/hh.jsonl"
+expect_output "labeling import of HH comparisons" "imported 60" "$RLHF" labeling import --db "$TMP/labels.db" --file "$TMP/hh.jsonl"
+cat > "$TMP/reward.json" <<JSON
+{"init_from": "$TMP/sft/best",
+ "data": {"train_files": ["$TMP/labels.db"], "eval_files": ["$PROJECT/data/preference/hh-rlhf/harmless-base-test.jsonl.gz"],
+          "valid_percent": 20},
+ "normalize": {"mode": "gain_bias", "reference_files": ["$PROJECT/data/sft/self-instruct/seed_tasks.jsonl"], "max_reference": 8},
+ "train": {"max_steps": 2, "batch_size": 4, "eval_every": 2, "warmup_steps": 1},
+ "out_dir": "$TMP/reward"}
+JSON
+expect_output "reward trained from a labeling database" '"eval_accuracy_ci95"' "$RLHF" reward --config "$TMP/reward.json"
+expect_output "reward score --json" '{"reward":' "$RLHF" reward score --model "$TMP/reward/best" --prompt "Hi" --response "Hello" --json
+expect_error "reward score of a non-reward checkpoint" "not a reward model" \
+  "$RLHF" reward score --model "$TMP/sft/best" --prompt "Hi" --response "Hello"
+expect_error "unknown config key names the closest valid one" 'did you mean "train.lr"' \
+  "$RLHF" sft --config "$TMP/empty.json" --set train.lrr=1
+expect_error "resume without a checkpoint" "no checkpoint" "$RLHF" pretrain --config "$TMP/pretrain.json" --out "$TMP/fresh" --resume
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
