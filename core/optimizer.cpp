@@ -40,9 +40,10 @@ double clip_gradients(const torch::nn::Module& model, double max_norm) {
     if (p.grad().defined()) params.push_back(p);
   if (params.empty()) return 0.0;
   if (max_norm > 0) return torch::nn::utils::clip_grad_norm_(params, max_norm);
-  double total = 0.0;
-  for (const auto& p : params) total += p.grad().pow(2).sum().item<double>();
-  return std::sqrt(total);
+  // One host sync for the whole model, not one per parameter.
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params) norms.push_back(p.grad().norm());
+  return torch::stack(norms).norm().item<double>();
 }
 
 }  // namespace rlhf
