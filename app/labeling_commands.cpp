@@ -107,7 +107,7 @@ void register_labeling(CLI::App& app) {
 
   CLI::App* export_cmd = labeling_cmd->add_subcommand("export", "Export live rankings or preference pairs (JSONL)");
   export_cmd->add_option("--db", args->db, "SQLite database")->required()->check(CLI::ExistingFile);
-  export_cmd->add_option("--format", args->format, "rankings or pairs")->required();
+  export_cmd->add_option("--format", args->format, "rankings, pairs or prompts")->required();
   export_cmd->add_option("--out", args->file, "Output JSONL file (written atomically)")->required();
   export_cmd->callback([args] {
     auto db = storage::open_database(args->db);

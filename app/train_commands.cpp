@@ -1,4 +1,4 @@
-// pretrain, sft: the training stages, each run from a JSON config with --set overrides.
+// pretrain, sft, reward, ppo: the training stages, each run from a JSON config with --set overrides.
 #include <iostream>
 #include <memory>
 
@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "labeling/export.h"
 #include "storage/schema.h"
+#include "ppo/ppo_stage.h"
 #include "sft/pretrain.h"
 #include "reward/reward_stage.h"
 #include "sft/sft.h"
@@ -63,15 +64,19 @@ CLI::App* register_stage(CLI::App& app, const char* name, const char* help, Run 
 // The reward stage reads rankings files; a labeling database (*.db) among its inputs is exported
 // here to OUT/<name>.rankings.jsonl first (live submissions, lossless), so the stage itself never
 // touches the database.
-void export_label_databases(std::vector<std::string>& files, const std::string& out_dir) {
+void export_label_databases(std::vector<std::string>& files, const std::string& out_dir,
+                            labeling::ExportFormat format = labeling::ExportFormat::Rankings) {
+  const bool prompts = format == labeling::ExportFormat::Prompts;
   for (auto& file : files) {
     const std::filesystem::path path(file);
     if (path.extension() != ".db" && path.extension() != ".sqlite") continue;
+    if (!std::filesystem::exists(path)) throw std::runtime_error(file + ": no such labeling database");
     std::filesystem::create_directories(out_dir);
-    const auto exported = (std::filesystem::path(out_dir) / path.stem()).string() + ".rankings.jsonl";
+    const auto exported = (std::filesystem::path(out_dir) / path.stem()).string() + (prompts ? ".prompts.jsonl" : ".rankings.jsonl");
     auto db = storage::open_database(file);
-    const size_t lines = labeling::export_to_file(db, labeling::ExportFormat::Rankings, exported);
-    std::cerr << "reward: exported " << lines << " rankings from " << file << " to " << exported << "\n";
+    const size_t lines = labeling::export_to_file(db, format, exported);
+    std::cerr << (prompts ? "ppo: exported " : "reward: exported ") << lines << (prompts ? " prompts" : " rankings")
+              << " from " << file << " to " << exported << "\n";
     file = exported;
   }
 }
@@ -80,6 +85,13 @@ json run_reward_from_any_source(RewardConfig config, bool resume) {
   export_label_databases(config.data.train_files, config.out_dir);
   export_label_databases(config.data.eval_files, config.out_dir);
   return run_reward(config, resume);
+}
+
+// PPO samples from a labeling database's prompts (exported to OUT/<name>.prompts.jsonl first).
+json run_ppo_from_any_source(PpoConfig config, bool resume) {
+  export_label_databases(config.data.prompt_files, config.out_dir, labeling::ExportFormat::Prompts);
+  export_label_databases(config.data.eval_prompt_files, config.out_dir, labeling::ExportFormat::Prompts);
+  return run_ppo(config, resume);
 }
 
 }  // namespace
@@ -91,6 +103,8 @@ void register_train_commands(CLI::App& app) {
                                               run_reward_from_any_source);
   reward->require_subcommand(0, 1);
   register_reward_score_command(reward);
+  register_stage<PpoConfig>(app, "ppo", "PPO against the reward model with a KL penalty to the SFT policy",
+                            run_ppo_from_any_source);
 }
 
 }  // namespace rlhf::app

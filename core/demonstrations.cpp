@@ -24,6 +24,8 @@ std::string require_string(const json& line, const char* field, const std::strin
   return line[field].get<std::string>();
 }
 
+}  // namespace
+
 std::string conversation_transcript(const json& conversation, const std::string& where) {
   if (conversation.is_string()) return conversation.get<std::string>();
   if (!conversation.is_array()) throw std::runtime_error(where + ": field \"conversation\" must be a string or an array");
@@ -40,6 +42,8 @@ std::string conversation_transcript(const json& conversation, const std::string&
     throw std::runtime_error(where + ": " + e.what());
   }
 }
+
+namespace {
 
 void add_transcript(const std::string& transcript, const std::string& where, DemonstrationFile& out) {
   auto split = split_last_assistant_turn(transcript);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/chat_format.h"
 #include "core/tokenizer.h"
 
@@ -28,6 +30,10 @@ struct DemonstrationFile {
 
 // Throws "FILE:LINE: ..." naming the field at fault for malformed lines.
 DemonstrationFile load_demonstrations(const std::filesystem::path& file);
+
+// A "conversation" field (a transcript string, or [{"role","content"}, ...]) as a transcript;
+// errors name `where`.
+std::string conversation_transcript(const nlohmann::json& conversation, const std::string& where);
 
 // Reads a text file, transparently gunzipping *.gz.
 std::vector<std::string> read_lines(const std::filesystem::path& file);

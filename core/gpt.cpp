@@ -143,6 +143,21 @@ void GPTImpl::init_weights() {
   }
 }
 
+int64_t freeze_lower_layers(GPTImpl& gpt, int64_t unfrozen_layers) {
+  if (unfrozen_layers < 0) return 0;
+  auto& t = *gpt.transformer;
+  std::vector<torch::nn::Module*> frozen = {t.wte.get(), t.wpe.get()};
+  const int64_t n_layer = static_cast<int64_t>(t.h->size());
+  for (int64_t i = 0; i < n_layer - unfrozen_layers; ++i) frozen.push_back(t.h[i].get());
+  int64_t count = 0;
+  for (auto* module : frozen)
+    for (auto& p : module->parameters()) {
+      p.set_requires_grad(false);
+      count += p.numel();
+    }
+  return count;
+}
+
 torch::Tensor position_ids_from_mask(const torch::Tensor& attention_mask) {
   return (attention_mask.to(torch::kLong).cumsum(1) - 1).clamp_min(0);  // (B, T)
 }

@@ -105,6 +105,11 @@ class GPTImpl : public torch::nn::Module {
 };
 TORCH_MODULE(GPT);
 
+// Freezes (requires_grad = false) the embeddings and every block except the last `unfrozen_layers`;
+// ln_f stays trainable. unfrozen_layers < 0 leaves everything trainable. Frozen weights get no
+// gradient, so the optimizer (built after this) skips them. Returns the frozen parameter count.
+int64_t freeze_lower_layers(GPTImpl& gpt, int64_t unfrozen_layers);
+
 // Position ids for left-padded batches: the number of real tokens before each position.
 torch::Tensor position_ids_from_mask(const torch::Tensor& attention_mask);  // (B, T) -> (B, T)
 

@@ -32,14 +32,19 @@ GPT build_gpt(const Checkpoint& checkpoint, torch::Device device, const std::str
   return model;
 }
 
-Checkpoint make_checkpoint(const GPT& model, const std::optional<Tokenizer>& tokenizer, nlohmann::json info) {
+Checkpoint make_checkpoint(const torch::nn::Module& module, const GPTConfig& config,
+                           const std::optional<Tokenizer>& tokenizer, nlohmann::json info) {
   Checkpoint checkpoint;
-  checkpoint.model = model->config();
-  for (auto& [name, tensor] : state_dict(*model)) checkpoint.weights[name] = tensor.to(torch::kCPU);
+  checkpoint.model = config;
+  for (auto& [name, tensor] : state_dict(module)) checkpoint.weights[name] = tensor.to(torch::kCPU);
   checkpoint.tokenizer = tokenizer;
-  if (!info.contains("kind")) info["kind"] = "gpt";
   checkpoint.info = std::move(info);
   return checkpoint;
+}
+
+Checkpoint make_checkpoint(const GPT& model, const std::optional<Tokenizer>& tokenizer, nlohmann::json info) {
+  if (!info.contains("kind")) info["kind"] = "gpt";
+  return make_checkpoint(*model, model->config(), tokenizer, std::move(info));
 }
 
 }  // namespace rlhf

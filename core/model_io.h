@@ -21,5 +21,9 @@ GPT build_gpt(const Checkpoint& checkpoint, torch::Device device, const std::str
 // The checkpoint's weights for a freshly trained or modified model (backbone and any extra heads).
 Checkpoint make_checkpoint(const GPT& model, const std::optional<Tokenizer>& tokenizer,
                            nlohmann::json info = nlohmann::json::object());
+// The same for a module that wraps a backbone of `config` (reward model, policy + value): every
+// tensor of `module` by name; info.kind must be set by the caller.
+Checkpoint make_checkpoint(const torch::nn::Module& module, const GPTConfig& config,
+                           const std::optional<Tokenizer>& tokenizer, nlohmann::json info);
 
 }  // namespace rlhf

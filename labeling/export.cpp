@@ -98,13 +98,26 @@ size_t write_pairs(const RankingRecord& record, std::ostream& out) {
 ExportFormat parse_export_format(const std::string& name) {
   if (name == "rankings") return ExportFormat::Rankings;
   if (name == "pairs") return ExportFormat::Pairs;
-  throw std::runtime_error("export format must be rankings or pairs, not '" + name + "'");
+  if (name == "prompts") return ExportFormat::Prompts;
+  throw std::runtime_error("export format must be rankings, pairs or prompts, not '" + name + "'");
 }
 
 size_t export_jsonl(storage::Database& db, ExportFormat format, std::ostream& out) {
   // One read transaction: the export is a consistent snapshot even while labelers submit.
   storage::Transaction snapshot(db, storage::Transaction::Mode::Read);
   size_t lines = 0;
+  if (format == ExportFormat::Prompts) {
+    for (const auto& prompt : storage::all_prompts(db)) {
+      if (prompt.is_gold) continue;
+      out << json{{"prompt", render_hh_prompt(json::parse(prompt.conversation_json))},
+                  {"kind", prompt.kind},
+                  {"prompt_id", prompt.external_id}}.dump()
+          << '\n';
+      ++lines;
+    }
+    snapshot.commit();
+    return lines;
+  }
   for (const auto& record : load_live_rankings(db)) {
     if (format == ExportFormat::Pairs) {
       lines += write_pairs(record, out);

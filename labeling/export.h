@@ -1,6 +1,8 @@
 // Exports for the reward stage. "rankings": one lossless line per live submission (tiers, shown
 // order, Likert, flags, anonymised labeler). "pairs": one {"prompt","chosen","rejected",
 // "group_id","margin"} line per strictly ordered pair of responses; tied responses give none.
+// "prompts": one {"prompt","kind","prompt_id"} line per prompt that is not a gold (calibration)
+// prompt, ranked or not: the prompts PPO samples from.
 #pragma once
 
 #include <ostream>
@@ -10,9 +12,9 @@
 
 namespace rlhf::labeling {
 
-enum class ExportFormat { Rankings, Pairs };
+enum class ExportFormat { Rankings, Pairs, Prompts };
 
-ExportFormat parse_export_format(const std::string& name);  // rankings, pairs
+ExportFormat parse_export_format(const std::string& name);  // rankings, pairs, prompts
 
 // Writes JSONL; returns the number of lines.
 size_t export_jsonl(storage::Database& db, ExportFormat format, std::ostream& out);

@@ -129,7 +129,8 @@ std::vector<RankingGroup> load_rankings(const std::filesystem::path& file, HhSpl
       auto chosen = string_field(line, "chosen", where), rejected = string_field(line, "rejected", where);
       auto split = data_split_of(chosen);
       if ((hh_use == HhSplitUse::kRewardTrain && split != DataSplit::kRewardTrain) ||
-          (hh_use == HhSplitUse::kRewardEval && split != DataSplit::kRewardEval)) {
+          (hh_use == HhSplitUse::kRewardEval && split != DataSplit::kRewardEval) ||
+          (hh_use == HhSplitUse::kAllButRewardEval && split == DataSplit::kRewardEval)) {
         ++local.skipped_other_split;
         continue;
       }

@@ -39,7 +39,9 @@ struct RankingSourceStats {
   int64_t groups = 0, pairs = 0, skipped_gold = 0, skipped_no_pairs = 0, skipped_other_split = 0;
 };
 
-enum class HhSplitUse { kRewardTrain, kRewardEval, kAll };
+// Which HH comparisons a loader keeps: the reward-train split, the held-out reward-eval split, every
+// split except reward-eval (reward-train + SFT prompts, for more training pairs), or all.
+enum class HhSplitUse { kRewardTrain, kRewardEval, kAllButRewardEval, kAll };
 
 // Reads rankings.jsonl (the labeling export), pairs.jsonl ({"prompt","chosen","rejected",
 // "group_id","margin"}) or HH-RLHF {"chosen","rejected"} transcripts (optionally .gz), detected per

@@ -2,11 +2,14 @@
 
 #include <stdexcept>
 
+#include "core/model_io.h"
 #include "core/state_dict.h"
 
 namespace rlhf {
 
-RewardModelImpl::RewardModelImpl(const GPTConfig& config) {
+RewardModelImpl::RewardModelImpl(const GPTConfig& config, std::string pooling_mode) : pooling(std::move(pooling_mode)) {
+  if (pooling != "last" && pooling != "mean")
+    throw std::runtime_error("pooling \"" + pooling + "\": expected last or mean");
   gpt = GPT(config);
   register_module("transformer", gpt->transformer);  // GPT-2 names, so backbone checkpoints load as is
   reward_head = register_module("reward_head", torch::nn::Linear(config.n_embd, 1));
@@ -15,18 +18,28 @@ RewardModelImpl::RewardModelImpl(const GPTConfig& config) {
   reward_head->bias.zero_();
 }
 
-torch::Tensor RewardModelImpl::forward(const torch::Tensor& ids, const torch::Tensor& lengths) {
+torch::Tensor RewardModelImpl::forward(const torch::Tensor& ids, const torch::Tensor& lengths,
+                                       const torch::Tensor& response_starts) {
   ForwardOptions options;
   options.logits = false;
   auto hidden = gpt->forward(ids, options).hidden;                               // (B, T, C)
-  auto last = (lengths - 1).view({-1, 1, 1}).expand({-1, 1, hidden.size(2)});   // (B, 1, C)
-  auto h = hidden.gather(1, last).squeeze(1);                                   // (B, C)
+  torch::Tensor h;
+  if (pooling == "mean") {
+    auto positions = torch::arange(ids.size(1), lengths.options()).unsqueeze(0);  // (1, T)
+    auto in_response = (positions >= response_starts.unsqueeze(1)) & (positions < lengths.unsqueeze(1));  // (B, T)
+    auto weights = in_response.to(hidden.scalar_type()).unsqueeze(-1);          // (B, T, 1)
+    h = (hidden * weights).sum(1) / weights.sum(1).clamp_min(1.0);              // (B, C)
+  } else {
+    auto last = (lengths - 1).view({-1, 1, 1}).expand({-1, 1, hidden.size(2)}); // (B, 1, C)
+    h = hidden.gather(1, last).squeeze(1);                                      // (B, C)
+  }
   return reward_head(h).squeeze(-1);                                            // (B)
 }
 
-RewardModel reward_model_from_checkpoint(const Checkpoint& checkpoint, torch::Device device, const std::string& source) {
-  RewardModel model(checkpoint.model);
+RewardModel reward_model_from_checkpoint(const Checkpoint& checkpoint, torch::Device device, const std::string& source,
+                                         const std::string& pooling) {
   const bool is_reward = checkpoint.info.value("kind", "") == "reward";
+  RewardModel model(checkpoint.model, is_reward ? checkpoint.info.value("pooling", "last") : pooling);
   // A backbone checkpoint has no head: load the transformer only and keep the fresh head.
   load_state_dict(*model->gpt, checkpoint.weights, source, "", /*strict=*/false);
   if (is_reward) {
@@ -39,14 +52,10 @@ RewardModel reward_model_from_checkpoint(const Checkpoint& checkpoint, torch::De
 }
 
 Checkpoint reward_checkpoint(const RewardModel& model, const Tokenizer& tokenizer, nlohmann::json info) {
-  Checkpoint checkpoint;
-  checkpoint.model = model->gpt->config();
-  for (auto& [name, tensor] : state_dict(*model)) checkpoint.weights[name] = tensor.to(torch::kCPU);
-  checkpoint.tokenizer = tokenizer;
   info["kind"] = "reward";
   info["normalization"] = model->normalization;
-  checkpoint.info = std::move(info);
-  return checkpoint;
+  info["pooling"] = model->pooling;
+  return make_checkpoint(*model, model->gpt->config(), tokenizer, std::move(info));
 }
 
 ScoredSequence reward_input(const Tokenizer& tokenizer, const std::string& prompt, const std::string& response,
@@ -65,27 +74,29 @@ ScoredSequence reward_input(const Tokenizer& tokenizer, const std::string& promp
     prompt_ids.erase(prompt_ids.begin(), prompt_ids.end() - room);
     out.truncated = true;
   }
+  out.response_start = static_cast<int64_t>(prompt_ids.size());
   out.ids = std::move(prompt_ids);
   out.ids.insert(out.ids.end(), response_ids.begin(), response_ids.end());
   out.ids.push_back(tokenizer.eot_id());
   return out;
 }
 
-std::pair<torch::Tensor, torch::Tensor> pad_sequences(const std::vector<const std::vector<TokenId>*>& sequences,
-                                                      torch::Device device) {
+PaddedSequences pad_sequences(const std::vector<const ScoredSequence*>& sequences, torch::Device device) {
   const int64_t B = static_cast<int64_t>(sequences.size());
   int64_t T = 1;
-  for (const auto* s : sequences) T = std::max<int64_t>(T, static_cast<int64_t>(s->size()));
+  for (const auto* s : sequences) T = std::max<int64_t>(T, static_cast<int64_t>(s->ids.size()));
   auto ids = torch::zeros({B, T}, torch::kLong);
   auto lengths = torch::zeros({B}, torch::kLong);
+  auto starts = torch::zeros({B}, torch::kLong);
   auto ids_acc = ids.accessor<int64_t, 2>();
   for (int64_t b = 0; b < B; ++b) {
-    const auto& s = *sequences[b];
+    const auto& s = sequences[b]->ids;
     if (s.empty()) throw std::runtime_error("reward model: empty sequence");
     for (size_t t = 0; t < s.size(); ++t) ids_acc[b][t] = s[t];
     lengths[b] = static_cast<int64_t>(s.size());
+    starts[b] = sequences[b]->response_start;
   }
-  return {ids.to(device), lengths.to(device)};
+  return {ids.to(device), lengths.to(device), starts.to(device)};
 }
 
 std::vector<double> score_texts(RewardModel& model, const Tokenizer& tokenizer,
@@ -98,10 +109,11 @@ std::vector<double> score_texts(RewardModel& model, const Tokenizer& tokenizer,
     std::vector<ScoredSequence> inputs;
     for (size_t i = first; i < std::min(items.size(), first + batch_size); ++i)
       inputs.push_back(reward_input(tokenizer, items[i].first, items[i].second, block_size));
-    std::vector<const std::vector<TokenId>*> seqs;
-    for (const auto& in : inputs) seqs.push_back(&in.ids);
-    auto [ids, lengths] = pad_sequences(seqs, device);
-    auto r = model->normalized(model->forward(ids, lengths)).to(torch::kCPU, torch::kDouble);
+    std::vector<const ScoredSequence*> seqs;
+    for (const auto& in : inputs) seqs.push_back(&in);
+    auto batch = pad_sequences(seqs, device);
+    auto raw = model->forward(batch.ids, batch.lengths, batch.response_starts);
+    auto r = model->normalized(raw).to(torch::kCPU, torch::kDouble);
     scores.insert(scores.end(), r.data_ptr<double>(), r.data_ptr<double>() + r.numel());
   }
   return scores;

@@ -38,7 +38,7 @@ namespace {
 // A group's responses tokenized once: (prompt + response + EOS) per response.
 struct TokenizedGroup {
   const RankingGroup* group;
-  std::vector<std::vector<TokenId>> sequences;
+  std::vector<ScoredSequence> sequences;
 };
 
 std::vector<TokenizedGroup> tokenize_groups(const std::vector<RankingGroup>& groups, const Tokenizer& tokenizer,
@@ -49,7 +49,7 @@ std::vector<TokenizedGroup> tokenize_groups(const std::vector<RankingGroup>& gro
     for (const auto& response : g.responses) {
       auto input = reward_input(tokenizer, g.prompt, response, block_size);
       *truncated += input.truncated;
-      t.sequences.push_back(std::move(input.ids));
+      t.sequences.push_back(std::move(input));
     }
     out.push_back(std::move(t));
   }
@@ -58,11 +58,11 @@ std::vector<TokenizedGroup> tokenize_groups(const std::vector<RankingGroup>& gro
 
 // Rewards (raw) of all responses of the groups, back to back.
 torch::Tensor group_rewards(RewardModel& model, const std::vector<const TokenizedGroup*>& groups, torch::Device device) {
-  std::vector<const std::vector<TokenId>*> seqs;
+  std::vector<const ScoredSequence*> seqs;
   for (const auto* g : groups)
     for (const auto& s : g->sequences) seqs.push_back(&s);
-  auto [ids, lengths] = pad_sequences(seqs, device);
-  return model->forward(ids, lengths);                                           // (N)
+  auto batch = pad_sequences(seqs, device);
+  return model->forward(batch.ids, batch.lengths, batch.response_starts);       // (N)
 }
 
 struct PairStats {
@@ -145,6 +145,12 @@ std::pair<double, double> normalize(RewardModel& model, const Tokenizer& tokeniz
   return {mean, std};
 }
 
+HhSplitUse hh_train_split(const std::string& name) {
+  if (name == "reward_train") return HhSplitUse::kRewardTrain;
+  if (name == "all_but_eval") return HhSplitUse::kAllButRewardEval;
+  throw std::runtime_error("data.hh_train_split \"" + name + "\": expected reward_train or all_but_eval");
+}
+
 }  // namespace
 
 json run_reward(const RewardConfig& config, bool resume) {
@@ -153,10 +159,13 @@ json run_reward(const RewardConfig& config, bool resume) {
   const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
   auto start = load_init_checkpoint(config.init_from);
   const Tokenizer tokenizer = *start.tokenizer;
-  RewardModel model = reward_model_from_checkpoint(start, device, config.init_from);
+  const HhSplitUse train_split = hh_train_split(config.data.hh_train_split);
+  RewardModel model = reward_model_from_checkpoint(start, device, config.init_from, config.pooling);
+  if (const int64_t frozen = freeze_lower_layers(*model->gpt, config.unfrozen_layers))
+    std::cerr << "reward: " << frozen << " backbone parameters frozen (unfrozen_layers " << config.unfrozen_layers << ")\n";
   save_resolved_config(out, config);
 
-  auto train_groups = load_all(config.data.train_files, "data.train_files", HhSplitUse::kRewardTrain, config.data.include_gold);
+  auto train_groups = load_all(config.data.train_files, "data.train_files", train_split, config.data.include_gold);
   auto eval_groups = load_all(config.data.eval_files, "data.eval_files", HhSplitUse::kRewardEval, config.data.include_gold);
   if (config.data.max_train_groups > 0 && static_cast<int64_t>(train_groups.size()) > config.data.max_train_groups)
     train_groups.resize(config.data.max_train_groups);
@@ -192,7 +201,7 @@ json run_reward(const RewardConfig& config, bool resume) {
       for (int64_t i = micro * B; i < (micro + 1) * B; ++i) {
         batch.push_back(&train[pick[i]]);
         ranking.push_back(train[pick[i]].group);
-        for (const auto& s : train[pick[i]].sequences) plan.tokens += static_cast<int64_t>(s.size());
+        for (const auto& s : train[pick[i]].sequences) plan.tokens += static_cast<int64_t>(s.ids.size());
       }
       plan.micro_losses.push_back([&model, &config, device, batch, ranking, accum] {
         return ranking_loss(ranking, group_rewards(model, batch, device), config.margin_coef) / static_cast<double>(accum);

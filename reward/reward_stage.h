@@ -21,9 +21,12 @@ struct RewardDataConfig {
   bool include_gold = false;             // gold (calibration) rankings are excluded by default
   int64_t max_train_groups = 0;          // 0: all
   int64_t valid_percent = 10;            // of the training rankings, held back to select the best checkpoint
+  // HH files in train_files: "reward_train" (the reward split only) or "all_but_eval" (also the
+  // SFT split's comparisons: twice the pairs; still disjoint from the held-out reward-eval split)
+  std::string hh_train_split = "reward_train";
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardDataConfig, train_files, eval_files, include_gold, max_train_groups,
-                                                valid_percent)
+                                                valid_percent, hh_train_split)
 
 struct RewardNormalizeConfig {
   std::string mode = "bias";                 // "none", "bias" (mean 0, InstructGPT) or "gain_bias" (mean 0, std 1, Ziegler)
@@ -38,11 +41,15 @@ struct RewardConfig {
   RewardNormalizeConfig normalize;
   TrainConfig train;           // batch_size counts groups (one prompt's ranking), not sequences
   double margin_coef = 0.0;    // > 0 subtracts margin_coef * tier distance inside the sigmoid
+  // -1: train every weight; N >= 0: freeze the embeddings and all but the last N transformer blocks
+  // (the final layer norm and the reward head always train), which limits overfitting on few pairs
+  int64_t unfrozen_layers = -1;
+  std::string pooling = "last";  // reward head input: "last" (EOS hidden state, InstructGPT) or "mean" over the response
   std::string out_dir = "runs/quickstart/reward";
   RuntimeConfig runtime;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardConfig, init_from, data, normalize, train, margin_coef, out_dir,
-                                                runtime)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardConfig, init_from, data, normalize, train, margin_coef,
+                                                unfrozen_layers, pooling, out_dir, runtime)
 
 // Accuracy with its 95% Wilson score interval.
 struct Accuracy {

@@ -12,6 +12,7 @@
 #include "core/optimizer.h"
 #include "core/runtime.h"
 #include "core/trainer.h"
+#include "sft/corpus.h"
 #include "sft/token_file.h"
 
 namespace rlhf {
@@ -20,51 +21,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-struct Corpus {
-  TokenFile train, val;
-};
-
-std::string hex(uint64_t v) {
-  std::ostringstream s;
-  s << std::hex << v;
-  return s.str();
-}
-
-// Tokenizes every file once (documents separated by <|endoftext|>), the last val_fraction of each
-// document going to the validation file; cached under cache_dir by the hash of inputs and tokenizer.
-Corpus prepare_corpus(const CorpusConfig& config, const Tokenizer& tokenizer, const fs::path& tokenizer_dir) {
-  if (config.val_fraction <= 0.0 || config.val_fraction >= 0.5)
-    throw std::runtime_error("data.val_fraction must be in (0, 0.5)");
-  auto files = expand_files(config.files, "data.files");
-  const uint64_t hash = hash_files(files, hash_files({tokenizer_dir / "encoder.json", tokenizer_dir / "vocab.bpe"},
-                                                     static_cast<uint64_t>(config.val_fraction * 1e6)));
-  const fs::path base = fs::path(config.cache_dir) / hex(hash);
-  const fs::path train_path = base.string() + ".train.tokens", val_path = base.string() + ".val.tokens";
-  if (!fs::exists(train_path) || !fs::exists(val_path)) {
-    fs::create_directories(config.cache_dir);
-    std::vector<TokenId> train, val;
-    for (const auto& file : files) {
-      auto ids = tokenizer.encode(read_file(file));
-      ids.push_back(tokenizer.eot_id());
-      const size_t n_val = static_cast<size_t>(ids.size() * config.val_fraction);
-      train.insert(train.end(), ids.begin(), ids.end() - n_val);
-      val.insert(val.end(), ids.end() - n_val, ids.end());
-      std::cerr << "pretrain: tokenized " << file.string() << ": " << ids.size() << " tokens\n";
-    }
-    TokenFile::write(train_path, train, tokenizer.vocab_size(), hash);
-    TokenFile::write(val_path, val, tokenizer.vocab_size(), hash);
-  }
-  return {TokenFile(train_path), TokenFile(val_path)};
-}
-
-// (B, T) inputs and next-token targets from windows starting at `starts`.
-std::pair<torch::Tensor, torch::Tensor> windows(const TokenFile& tokens, const std::vector<int64_t>& starts, int64_t T) {
-  std::vector<torch::Tensor> rows;
-  for (int64_t s : starts) rows.push_back(tokens.slice(s, T + 1));
-  auto batch = torch::stack(rows);                                            // (B, T + 1)
-  return {batch.narrow(1, 0, T), batch.narrow(1, 1, T)};
-}
 
 }  // namespace
 

@@ -10,15 +10,9 @@
 #include "core/gpt_config.h"
 #include "core/train_config.h"
 #include "core/stage_common.h"
+#include "sft/corpus.h"
 
 namespace rlhf {
-
-struct CorpusConfig {
-  std::vector<std::string> files;  // text files or directories of them; each file is one document
-  double val_fraction = 0.05;      // the tail of every document is held out
-  std::string cache_dir = "runs/cache";
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CorpusConfig, files, val_fraction, cache_dir)
 
 struct PretrainConfig {
   GPTConfig model;                 // vocab_size is taken from the tokenizer

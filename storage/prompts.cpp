@@ -95,6 +95,13 @@ std::optional<Prompt> find_prompt_by_external_id(Database& db, const std::string
   return find_one(db, "external_id = ?", external_id);
 }
 
+std::vector<Prompt> all_prompts(Database& db) {
+  Statement query = db.prepare(std::string("SELECT ") + kPromptColumns + " FROM prompts ORDER BY id");
+  std::vector<Prompt> prompts;
+  while (query.step()) prompts.push_back(read_prompt(query));
+  return prompts;
+}
+
 std::vector<Response> responses_of(Database& db, int64_t prompt_id) {
   Statement query = db.prepare(
       "SELECT id, prompt_id, external_id, text, model, position FROM responses WHERE prompt_id = ? "

@@ -57,6 +57,7 @@ struct Response {
 int64_t insert_prompt(Database& db, const NewPrompt& prompt, const std::string& now);
 std::optional<Prompt> find_prompt(Database& db, int64_t id);
 std::optional<Prompt> find_prompt_by_external_id(Database& db, const std::string& external_id);
+std::vector<Prompt> all_prompts(Database& db);  // in insertion order
 std::vector<Response> responses_of(Database& db, int64_t prompt_id);  // in import order
 int64_t count_prompts(Database& db);
 

@@ -140,3 +140,25 @@ TEST(GptInvariants, InvalidConfigNamesTheField) {
 
 }  // namespace
 }  // namespace rlhf
+
+namespace rlhf {
+namespace {
+
+TEST(GptFreeze, FreezingKeepsOnlyTheTopBlocksAndTheFinalNormTrainable) {
+  auto model = test::tiny_model();
+  const int64_t n_layer = model->config().n_layer;
+  const int64_t frozen = freeze_lower_layers(*model, 1);
+  int64_t expected_frozen = 0;
+  for (const auto& p : model->named_parameters()) {
+    const std::string& name = p.key();
+    const bool top = name.find("h." + std::to_string(n_layer - 1) + ".") != std::string::npos;
+    const bool trainable = top || name.find("ln_f") != std::string::npos;
+    EXPECT_EQ(p.value().requires_grad(), trainable) << name;
+    if (!trainable) expected_frozen += p.value().numel();
+  }
+  EXPECT_EQ(frozen, expected_frozen);
+  EXPECT_EQ(freeze_lower_layers(*test::tiny_model(), -1), 0);
+}
+
+}  // namespace
+}  // namespace rlhf

@@ -157,3 +157,15 @@ TEST_F(LabelingExport, ExportFileIsWrittenAtomically) {
   EXPECT_TRUE(std::filesystem::exists(path));
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
+
+TEST_F(LabelingExport, PromptsExportListsEveryNonGoldPromptRankedOrNot) {
+  const json ranked = task_with(3);
+  ASSERT_EQ(submit(ranked, {{"tiers", {{id(ranked, 'a')}, {id(ranked, 'b')}, {id(ranked, 'c')}}}}), 201);
+  import(json{{"id", "unranked"}, {"prompt", "another question"}, {"responses", json::array({json{{"id", "x"}, {"text", "x"}}, json{{"id", "y"}, {"text", "y"}}})}}.dump());
+  const auto prompts = lines(labeling::ExportFormat::Prompts);
+  ASSERT_EQ(prompts.size(), 2u);
+  EXPECT_EQ(prompts[0]["prompt"], "\n\nHuman: question\n\nAssistant:");
+  EXPECT_EQ(prompts[1]["prompt"], "\n\nHuman: another question\n\nAssistant:");
+  EXPECT_EQ(prompts[1]["prompt_id"], "unranked");
+  EXPECT_EQ(labeling::parse_export_format("prompts"), labeling::ExportFormat::Prompts);
+}

@@ -13,12 +13,12 @@
 namespace rlhf {
 namespace {
 
-RewardModel tiny_reward_model() {
+RewardModel tiny_reward_model(const std::string& pooling = "last") {
   GPTConfig config = test::tiny_config();
   config.vocab_size = test::constitution_tokenizer().vocab_size();
   config.block_size = 48;
   torch::manual_seed(5);
-  RewardModel model(config);
+  RewardModel model(config, pooling);
   model->eval();
   return model;
 }
@@ -35,6 +35,21 @@ TEST(RewardModel, ScoreIgnoresPaddingAndBatchCompanions) {
     auto alone = score_texts(model, tok, {items[i]}, 1);
     EXPECT_NEAR(batched[i], alone[0], 1e-5) << i;
   }
+}
+
+TEST(RewardModel, MeanPooledScoreIgnoresPaddingAndBatchCompanionsAndDependsOnlyOnTheResponse) {
+  auto model = tiny_reward_model("mean");
+  const auto& tok = test::constitution_tokenizer();
+  std::vector<std::pair<std::string, std::string>> items = {
+      {format_prompt("Who makes the laws?"), " Congress."},
+      {format_prompt("How long is a Senator's term?"), " Six years, and each Senator shall have one vote."}};
+  auto batched = score_texts(model, tok, items, 2);
+  for (size_t i = 0; i < items.size(); ++i) EXPECT_NEAR(batched[i], score_texts(model, tok, {items[i]}, 1)[0], 1e-5);
+  // The response's positions (and EOS) are averaged; the prompt's own positions are not, so a
+  // one-token response scores the head of its own hidden state and the EOS's only.
+  auto in = reward_input(tok, items[0].first, items[0].second, 48);
+  EXPECT_EQ(in.response_start, static_cast<int64_t>(tok.encode(items[0].first).size()));
+  EXPECT_THROW(RewardModel(test::tiny_config(), "max"), std::runtime_error);
 }
 
 TEST(RewardModel, OverlongInputsKeepTheEndOfThePromptAndEndWithEos) {
@@ -64,6 +79,17 @@ TEST(RewardModel, NormalizationIsAppliedAfterSaveAndLoad) {
   EXPECT_NEAR(score_texts(again, tok, items)[0], 2.0 * raw - 1.0, 1e-5);
 }
 
+TEST(RewardModel, PoolingIsKeptThroughSaveAndLoad) {
+  test::TempDir tmp;
+  auto model = tiny_reward_model("mean");
+  const auto& tok = test::constitution_tokenizer();
+  std::vector<std::pair<std::string, std::string>> items = {{format_prompt("Hi"), " Hello there, friend."}};
+  save_checkpoint(tmp / "rm", reward_checkpoint(model, tok, {}));
+  auto again = reward_model_from_checkpoint(load_checkpoint(tmp / "rm"), torch::kCPU, "rm");
+  EXPECT_EQ(again->pooling, "mean");
+  EXPECT_NEAR(score_texts(again, tok, items)[0], score_texts(model, tok, items)[0], 1e-6);
+}
+
 TEST(RewardModel, BackboneCheckpointGivesAFreshHeadOnTheSameTrunk) {
   test::TempDir tmp;
   test::write_tiny_checkpoint(tmp / "base", 48);
@@ -87,6 +113,12 @@ TEST(RewardData, HhLinesGoToTheirFixedSplitAndNeverBoth) {
     ASSERT_EQ(g.pairs.size(), 1u);
     EXPECT_EQ(g.prompt.substr(g.prompt.size() - 12), "\n\nAssistant:");
   }
+  // all_but_eval adds the SFT split's comparisons, still none of the held-out prompts.
+  RankingSourceStats wide_stats;
+  auto wide = load_rankings(path, HhSplitUse::kAllButRewardEval, false, &wide_stats);
+  EXPECT_EQ(wide.size() + eval.size(), static_cast<size_t>(wide_stats.groups + wide_stats.skipped_other_split));
+  EXPECT_GT(wide.size(), train.size() + 800u);
+  for (const auto& g : wide) EXPECT_NE(data_split_of(g.prompt), DataSplit::kRewardEval);
 }
 
 TEST(RewardData, ExportedRankingsAndPairsBecomeGroups) {

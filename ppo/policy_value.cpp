@@ -1,0 +1,115 @@
+#include "ppo/policy_value.h"
+
+#include <stdexcept>
+
+#include "core/model_io.h"
+#include "core/state_dict.h"
+
+namespace rlhf {
+
+namespace {
+
+// Logits at the positions that predict the response tokens: (B, P + N, V) -> (B, N, V).
+torch::Tensor response_logits(const torch::Tensor& logits, int64_t prompt_length, int64_t response_length) {
+  return logits.narrow(1, prompt_length - 1, response_length);
+}
+
+torch::Tensor token_logprobs(const torch::Tensor& logits, const torch::Tensor& tokens, double temperature) {
+  auto logp = torch::log_softmax(logits.to(torch::kFloat) / temperature, -1);        // (B, N, V)
+  return logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1);                           // (B, N)
+}
+
+}  // namespace
+
+ValueModelImpl::ValueModelImpl(const std::optional<GPTConfig>& trunk_config, int64_t n_embd) {
+  if (trunk_config) {
+    gpt = GPT(*trunk_config);
+    register_module("transformer", gpt->transformer);
+  }
+  head = register_module("head", torch::nn::Linear(n_embd, 1));
+  torch::NoGradGuard no_grad;
+  head->weight.zero_();
+  head->bias.zero_();
+}
+
+PolicyValueImpl::PolicyValueImpl(const GPTConfig& policy_config, const std::optional<GPTConfig>& value_trunk_config) {
+  policy = GPT(policy_config);
+  register_module("transformer", policy->transformer);  // GPT-2 names: the checkpoint is a policy checkpoint
+  value = register_module("value", ValueModel(value_trunk_config,
+                                              value_trunk_config ? value_trunk_config->n_embd : policy_config.n_embd));
+}
+
+ResponseEvaluation PolicyValueImpl::evaluate(const torch::Tensor& ids, const torch::Tensor& attention_mask,
+                                             int64_t prompt_length, double temperature, bool with_entropy) {
+  const int64_t N = ids.size(1) - prompt_length;
+  ForwardOptions options;
+  options.attention_mask = attention_mask;
+  auto out = policy->forward(ids, options);                                           // logits (B, T, V)
+  auto logits = response_logits(out.logits, prompt_length, N);                        // (B, N, V)
+  auto tokens = ids.narrow(1, prompt_length, N);                                      // (B, N)
+  ResponseEvaluation result;
+  result.logprobs = token_logprobs(logits, tokens, temperature);
+  if (with_entropy) {
+    auto logp = torch::log_softmax(logits.to(torch::kFloat) / temperature, -1);
+    result.entropy = -(logp.exp() * logp).sum(-1);                                    // (B, N)
+  }
+  torch::Tensor hidden = out.hidden;                                                  // (B, T, C)
+  if (!value->shared()) {
+    ForwardOptions value_options;
+    value_options.attention_mask = attention_mask;
+    value_options.logits = false;
+    hidden = value->gpt->forward(ids, value_options).hidden;
+  }
+  auto values = value->head(hidden.narrow(1, prompt_length - 1, N)).squeeze(-1);      // (B, N)
+  result.values = values.to(torch::kFloat);
+  return result;
+}
+
+torch::Tensor response_logprobs(GPT& model, const torch::Tensor& ids, const torch::Tensor& attention_mask,
+                                int64_t prompt_length, double temperature) {
+  const int64_t N = ids.size(1) - prompt_length;
+  ForwardOptions options;
+  options.attention_mask = attention_mask;
+  auto logits = response_logits(model->forward(ids, options).logits, prompt_length, N);
+  return token_logprobs(logits, ids.narrow(1, prompt_length, N), temperature);
+}
+
+PolicyValue make_policy_value(const Checkpoint& policy_init, const Checkpoint* reward_init, bool shared_value,
+                              torch::Device device) {
+  std::optional<GPTConfig> trunk;
+  if (!shared_value) trunk = reward_init ? reward_init->model : policy_init.model;
+  PolicyValue model(policy_init.model, trunk);
+  load_state_dict(*model->policy, policy_init.weights, "policy", "", /*strict=*/false);
+  if (!shared_value) load_state_dict(*model->value->gpt, reward_init ? reward_init->weights : policy_init.weights,
+                                     reward_init ? "reward model" : "policy", "", /*strict=*/false);
+  if (reward_init && !shared_value) {
+    // value = gain * (w . h + b) + bias: the reward head with the reward's normalisation folded in
+    const double gain = reward_init->info.value("normalization", nlohmann::json::object()).value("gain", 1.0);
+    const double bias = reward_init->info.value("normalization", nlohmann::json::object()).value("bias", 0.0);
+    torch::NoGradGuard no_grad;
+    model->value->head->weight.copy_(reward_init->weights.at("reward_head.weight") * gain);
+    model->value->head->bias.copy_(reward_init->weights.at("reward_head.bias") * gain + bias);
+  }
+  model->to(device);
+  return model;
+}
+
+Checkpoint policy_value_checkpoint(const PolicyValue& model, const Tokenizer& tokenizer, nlohmann::json info) {
+  info["kind"] = "policy";
+  info["value"] = {{"shared", model->value->shared()}};
+  if (!model->value->shared()) info["value"]["model"] = model->value->gpt->config();
+  return make_checkpoint(*model, model->policy->config(), tokenizer, std::move(info));
+}
+
+PolicyValue policy_value_from_checkpoint(const Checkpoint& checkpoint, torch::Device device, const std::string& source) {
+  if (checkpoint.info.value("kind", "") != "policy" || !checkpoint.info.contains("value"))
+    throw std::runtime_error(source + ": not a PPO checkpoint (info.kind \"policy\" with info.value)");
+  std::optional<GPTConfig> trunk;
+  if (!checkpoint.info["value"].value("shared", false)) trunk = checkpoint.info["value"].at("model").get<GPTConfig>();
+  PolicyValue model(checkpoint.model, trunk);
+  load_state_dict(*model, checkpoint.weights, source, "", /*strict=*/true);
+  model->to(device);
+  return model;
+}
+
+}  // namespace rlhf

@@ -1,0 +1,67 @@
+// The models PPO trains: the policy (a GPT, parameters "transformer.*", so a PPO checkpoint is also a
+// plain policy checkpoint for `rlhf generate` and evaluation) and the value function ("value.*"):
+// either its own trunk initialised from the reward model, as InstructGPT did, or - to save memory -
+// a head on the policy's trunk.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/checkpoint.h"
+#include "core/gpt.h"
+#include "core/tokenizer.h"
+
+namespace rlhf {
+
+class ValueModelImpl : public torch::nn::Module {
+ public:
+  // trunk_config: the value trunk's architecture; nullopt reads the policy's hidden states instead.
+  ValueModelImpl(const std::optional<GPTConfig>& trunk_config, int64_t n_embd);
+  bool shared() const { return gpt.is_empty(); }
+
+  GPT gpt{nullptr};                // registered as "transformer" when the value has its own trunk
+  torch::nn::Linear head{nullptr}; // hidden state -> value of that state
+};
+TORCH_MODULE(ValueModel);
+
+// Log-probs, values and entropies of the response tokens of sequences laid out as
+// [left-padded prompt (P)] [response (N), right-padded].
+struct ResponseEvaluation {
+  torch::Tensor logprobs;  // (B, N) log p(token | prefix) under softmax(logits / temperature)
+  torch::Tensor values;    // (B, N) value of the state before each response token
+  torch::Tensor entropy;   // (B, N) policy entropy at each response position (only when asked)
+};
+
+class PolicyValueImpl : public torch::nn::Module {
+ public:
+  PolicyValueImpl(const GPTConfig& policy_config, const std::optional<GPTConfig>& value_trunk_config);
+  // ids (B, P + N), attention_mask (B, P + N); response tokens are ids[:, P:].
+  ResponseEvaluation evaluate(const torch::Tensor& ids, const torch::Tensor& attention_mask, int64_t prompt_length,
+                              double temperature, bool with_entropy);
+
+  GPT policy{nullptr};
+  ValueModel value{nullptr};
+};
+TORCH_MODULE(PolicyValue);
+
+// Log-probs of the response tokens under a plain GPT (the frozen reference): (B, N).
+torch::Tensor response_logprobs(GPT& model, const torch::Tensor& ids, const torch::Tensor& attention_mask,
+                                int64_t prompt_length, double temperature);
+
+// A new policy/value pair: the policy from `policy_init`; the value trunk and head from a reward
+// checkpoint (its normalisation folded into the head, so the initial values are on the normalised
+// reward's scale), or from the policy's trunk with a zero head when there is no reward model.
+// shared_value puts the head on the policy's trunk instead.
+PolicyValue make_policy_value(const Checkpoint& policy_init, const Checkpoint* reward_init, bool shared_value,
+                              torch::Device device);
+
+// The PPO checkpoint: the policy's weights under GPT-2 names plus "value.*"; info.value records the
+// value layout so that resume rebuilds it.
+Checkpoint policy_value_checkpoint(const PolicyValue& model, const Tokenizer& tokenizer, nlohmann::json info);
+PolicyValue policy_value_from_checkpoint(const Checkpoint& checkpoint, torch::Device device, const std::string& source);
+
+}  // namespace rlhf

@@ -1,0 +1,137 @@
+#include "ppo/ppo_stage.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+
+#include "core/atomic_file.h"
+#include "core/metrics.h"
+#include "core/trainer.h"
+#include "ppo/ppo_trainer.h"
+
+namespace rlhf {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// What resume needs besides the weights and the optimizer: everything random is a function of
+// (seed, iteration), so these counters restore the run exactly.
+struct LoopState {
+  int64_t next_iteration = 0;
+  double beta = 0.0;
+  double seconds = 0.0;
+  int64_t samples = 0;
+  json score_first;  // held-out score before any update
+};
+
+json to_json(const LoopState& s) {
+  return {{"next_iteration", s.next_iteration}, {"beta", s.beta}, {"seconds", s.seconds}, {"samples", s.samples},
+          {"score_first", s.score_first}};
+}
+
+LoopState from_json(const json& j, const fs::path& where) {
+  try {
+    LoopState s;
+    s.next_iteration = j.at("next_iteration").get<int64_t>();
+    s.beta = j.at("beta").get<double>();
+    s.seconds = j.at("seconds").get<double>();
+    s.samples = j.at("samples").get<int64_t>();
+    s.score_first = j.at("score_first");
+    return s;
+  } catch (const json::exception& e) {
+    throw std::runtime_error(where.string() + ": trainer_state.json is not a PPO state: " + e.what());
+  }
+}
+
+void write_samples(const fs::path& out, int64_t iteration, const json& samples) {
+  char name[64];
+  std::snprintf(name, sizeof name, "iteration-%05lld.json", static_cast<long long>(iteration));
+  // Decoded samples can end inside a UTF-8 character: replace such bytes instead of failing.
+  write_file_atomic(out / "samples" / name, samples.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+}
+
+}  // namespace
+
+json run_ppo(const PpoConfig& config, bool resume) {
+  check_ppo_config(config);
+  const fs::path out(config.out_dir);
+  if (resume) require_resumable(out, "ppo");
+  std::optional<Checkpoint> last;
+  if (resume) last = load_checkpoint(out / "last");
+  PpoTrainer trainer(config, out, last ? &*last : nullptr);
+  save_resolved_config(out, config);
+
+  LoopState state;
+  state.beta = config.kl.init_beta;
+  if (last) {
+    state = from_json(last->trainer_state, out / "last");
+    load_optimizer_state(out / "last", trainer.optimizer());
+    trainer.kl_controller().set_beta(state.beta);
+  }
+  MetricsLog metrics(out / "metrics.jsonl", resume ? state.next_iteration : -1);
+  if (!resume) fs::remove_all(out / "samples");
+  fs::create_directories(out / "samples");
+  auto save_last = [&] {
+    state.beta = trainer.kl_controller().beta();
+    Checkpoint c = trainer.checkpoint();
+    c.trainer_state = to_json(state);
+    save_checkpoint(out / "last", c, &trainer.optimizer());
+  };
+
+  if (!resume) {
+    state.score_first = trainer.held_out_score();
+    std::cerr << "ppo: held-out score before training " << state.score_first.dump() << "\n";
+  }
+  ProgressLine progress("ppo", config.iterations);
+  const auto start = std::chrono::steady_clock::now();
+  const double seconds_before = state.seconds;
+  json held_out_last, metrics_last;
+  for (int64_t iteration = state.next_iteration; iteration < config.iterations; ++iteration) {
+    IterationResult result = trainer.run_iteration(iteration);
+    json m = {{"step", iteration + 1}};
+    m.update(result.metrics);
+    const bool periodic = (iteration + 1) % config.eval_every == 0 || iteration + 1 == config.iterations;
+    if (periodic) {
+      held_out_last = trainer.held_out_score();
+      m["held_out"] = held_out_last;
+      write_samples(out, iteration + 1, result.samples);
+    }
+    metrics.write(m);
+    metrics_last = m;
+    progress.update(iteration + 1, m["score_mean"].get<double>(), m["tokens_per_s"].get<double>(),
+                    {{"kl", m["kl"]}, {"beta", m["beta"]}});
+    state.next_iteration = iteration + 1;
+    state.samples += config.rollout_size;
+    state.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const bool stop_here = config.stop_at > 0 && iteration + 1 >= config.stop_at && iteration + 1 < config.iterations;
+    if (periodic || stop_here) save_last();
+    if (stop_here) {
+      progress.finish();
+      std::cerr << "ppo: stopped at iteration " << iteration + 1 << " (stop_at); continue with --resume\n";
+      return json{{"stopped_at", iteration + 1}};
+    }
+  }
+  progress.finish();
+  if (held_out_last.is_null()) held_out_last = trainer.held_out_score();  // resumed after the last iteration
+
+  json summary = {{"score_first", state.score_first.value("score", NAN)},
+                  {"score_last", held_out_last.value("score", NAN)},
+                  {"held_out_first", state.score_first},
+                  {"held_out_last", held_out_last},
+                  {"kl_last", metrics_last.is_null() ? json(nullptr) : metrics_last["kl"]},
+                  {"beta_last", trainer.kl_controller().beta()},
+                  {"score_mean_last", metrics_last.is_null() ? json(nullptr) : metrics_last["score_mean"]},
+                  {"iterations", state.next_iteration},
+                  {"samples", state.samples},
+                  {"seconds", state.seconds},
+                  {"samples_per_s", static_cast<double>(state.samples) / std::max(1e-9, state.seconds)},
+                  {"policy", (out / "last").string()}};
+  save_summary(out, summary);
+  return summary;
+}
+
+}  // namespace rlhf

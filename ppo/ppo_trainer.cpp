@@ -1,0 +1,257 @@
+#include "ppo/ppo_trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <stdexcept>
+
+#include "core/model_io.h"
+#include "core/optimizer.h"
+#include "core/runtime.h"
+#include "core/trainer.h"
+#include "ppo/advantages.h"
+#include "ppo/losses.h"
+#include "ppo/rollout.h"
+
+namespace rlhf {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double mean_of(const torch::Tensor& t) { return t.numel() ? t.mean().item<double>() : 0.0; }
+double std_of(const torch::Tensor& t) { return t.numel() > 1 ? t.std().item<double>() : 0.0; }
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+
+// Iteration i's prompts: consecutive slices of per-epoch permutations, a function of (seed, i).
+std::vector<int64_t> prompts_of_iteration(uint64_t seed, int64_t iteration, int64_t rollout_size, int64_t n_prompts) {
+  std::vector<int64_t> picks;
+  int64_t epoch_cached = -1;
+  torch::Tensor order;
+  for (int64_t k = 0; k < rollout_size; ++k) {
+    const int64_t global = iteration * rollout_size + k;
+    const int64_t epoch = global / n_prompts;
+    if (epoch != epoch_cached) {
+      auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(seed, epoch, 5));
+      order = torch::randperm(n_prompts, generator, torch::kLong);
+      epoch_cached = epoch;
+    }
+    picks.push_back(order[global % n_prompts].item<int64_t>());
+  }
+  return picks;
+}
+
+}  // namespace
+
+void check_ppo_config(const PpoConfig& c) {
+  auto require = [](bool ok, const std::string& message) {
+    if (!ok) throw std::runtime_error(message);
+  };
+  require(c.iterations > 0, "iterations must be > 0");
+  require(c.rollout_size > 0, "rollout_size must be > 0");
+  require(c.minibatch_size > 0 && c.minibatch_size <= c.rollout_size, "minibatch_size must be in [1, rollout_size]");
+  require(c.ppo_epochs > 0, "ppo_epochs must be > 0");
+  require(c.lr > 0, "lr must be > 0");
+  require(c.clip_range > 0, "clip_range must be > 0");
+  require(c.gamma >= 0 && c.gamma <= 1 && c.lambda >= 0 && c.lambda <= 1, "gamma and lambda must be in [0, 1]");
+  require(c.kl.estimator == "k1" || c.kl.estimator == "k3", "kl.estimator \"" + c.kl.estimator + "\": expected k1 or k3");
+  require(c.kl.init_beta >= 0, "kl.init_beta must be >= 0");
+  require(!c.kl.adaptive || (c.kl.target > 0 && c.kl.horizon > 0), "kl.target and kl.horizon must be > 0");
+  require(c.sampling.max_new_tokens > 0, "sampling.max_new_tokens must be > 0");
+  require(!c.sampling.greedy, "sampling.greedy: PPO needs sampled (on-policy) responses");
+  require(c.sampling.temperature > 0, "sampling.temperature must be > 0");
+  require(c.data.max_prompt_tokens > 0, "data.max_prompt_tokens must be > 0");
+  require(!c.reward_from.empty() || !c.rule_reward.words.empty(),
+          "reward_from: a reward checkpoint is needed (or rule_reward.words for a programmatic reward)");
+  require(c.ptx_coef == 0 || !c.ptx_data.files.empty(), "ptx_data.files: PPO-ptx (ptx_coef > 0) needs a corpus");
+  require(c.eval_every > 0, "eval_every must be > 0");
+}
+
+PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const Checkpoint* resume_from)
+    : config_(config), device_(apply_runtime(config.runtime.device, config.runtime.threads)), kl_controller_(config.kl) {
+  check_ppo_config(config);
+  auto sft = load_init_checkpoint(config.policy_from);
+  tokenizer_ = *sft.tokenizer;
+  block_size_ = sft.model.block_size;
+  max_prompt_tokens_ = std::min(config.data.max_prompt_tokens, block_size_ - config.sampling.max_new_tokens);
+  if (max_prompt_tokens_ < 1)
+    throw std::runtime_error("sampling.max_new_tokens " + std::to_string(config.sampling.max_new_tokens) +
+                             " leaves no room for a prompt in the " + std::to_string(block_size_) + "-token context");
+  reference_ = build_gpt(sft, device_, config.policy_from);
+  for (auto& p : reference_->parameters()) p.set_requires_grad(false);
+  scorer_ = std::make_unique<Scorer>(config, device_);
+  model_ = resume_from ? policy_value_from_checkpoint(*resume_from, device_, (out_dir / "last").string())
+                       : make_policy_value(sft, scorer_->reward_checkpoint(), config.shared_value, device_);
+  model_->eval();  // no dropout in PPO: the first minibatch's ratio must be exactly 1
+  prompts_ = load_prompt_pool(config.data);
+  std::cerr << "ppo: " << prompts_.train.size() << " training / " << prompts_.eval.size() << " held-out prompts\n";
+  if (config.ptx_coef > 0) {
+    const fs::path tokenizer_dir = out_dir / "tokenizer";
+    tokenizer_->save(tokenizer_dir);
+    ptx_.emplace(prepare_corpus(config.ptx_data, *tokenizer_, tokenizer_dir, "ptx_data.files"));
+    if (ptx_->train.size() <= block_size_ + 1) throw std::runtime_error("ptx_data.files: corpus shorter than the context");
+  }
+  TrainConfig opt;
+  opt.lr = config.lr;
+  opt.weight_decay = config.weight_decay;
+  opt.beta1 = config.beta1;
+  opt.beta2 = config.beta2;
+  optimizer_ = make_adamw(*model_, opt);
+}
+
+std::vector<TokenId> PpoTrainer::prompt_tokens(const std::string& prompt) const {
+  auto ids = tokenizer_->encode(prompt);
+  if (static_cast<int64_t>(ids.size()) > max_prompt_tokens_) ids.erase(ids.begin(), ids.end() - max_prompt_tokens_);
+  return ids;
+}
+
+Checkpoint PpoTrainer::checkpoint() const {
+  return policy_value_checkpoint(model_, *tokenizer_, {{"stage", "ppo"}, {"config", json(config_)}});
+}
+
+json PpoTrainer::held_out_score() {
+  std::vector<std::vector<TokenId>> ids;
+  for (const auto& p : prompts_.eval) ids.push_back(prompt_tokens(p));
+  SamplingConfig sampling = config_.sampling;
+  sampling.seed = step_seed(config_.seed, 0, 7);
+  Rollout r = sample_rollout(model_->policy, prompts_.eval, ids, sampling, *tokenizer_, config_.minibatch_size);
+  auto scores = scorer_->score(r, *tokenizer_);
+  evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
+  auto kl = (r.logprobs - r.ref_logprobs).sum(1);                               // (B) sequence KL (k1)
+  return {{"score", mean_of(scores)}, {"score_std", std_of(scores)}, {"kl", mean_of(kl)},
+          {"response_length", static_cast<double>(r.response_tokens_total()) / r.size()}, {"prompts", r.size()}};
+}
+
+torch::Tensor PpoTrainer::ptx_loss(int64_t iteration, int64_t minibatch) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config_.seed, iteration * 100000 + minibatch, 9));
+  const int64_t T = block_size_;
+  auto starts_t = torch::randint(0, ptx_->train.size() - T - 1, {config_.ptx_batch_size}, generator, torch::kLong);
+  std::vector<int64_t> starts(starts_t.data_ptr<int64_t>(), starts_t.data_ptr<int64_t>() + starts_t.numel());
+  auto [x, y] = windows(ptx_->train, starts, T);                                 // (B, T) each
+  auto logits = model_->policy->forward(x.to(device_)).logits;                   // (B, T, V)
+  return model_->policy->loss(logits, y.to(device_));
+}
+
+IterationResult PpoTrainer::run_iteration(int64_t iteration) {
+  const auto t0 = Clock::now();
+  // 1. Rollout: one sampled response per prompt.
+  auto picks = prompts_of_iteration(config_.seed, iteration, config_.rollout_size, static_cast<int64_t>(prompts_.train.size()));
+  std::vector<std::string> batch_prompts;
+  std::vector<std::vector<TokenId>> batch_ids;
+  for (int64_t i : picks) {
+    batch_prompts.push_back(prompts_.train[i]);
+    batch_ids.push_back(prompt_tokens(prompts_.train[i]));
+  }
+  SamplingConfig sampling = config_.sampling;
+  sampling.seed = step_seed(config_.seed, iteration, 6);
+  Rollout r = sample_rollout(model_->policy, batch_prompts, batch_ids, sampling, *tokenizer_, config_.minibatch_size);
+  const double rollout_s = seconds_since(t0);
+
+  // 2. Scores, log-probs of policy and reference, values; KL-shaped rewards; advantages.
+  const auto t1 = Clock::now();
+  auto raw_scores = scorer_->score(r, *tokenizer_);                             // (B)
+  evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
+  const double beta = kl_controller_.beta();
+  shape_rewards(r, raw_scores, {beta, config_.kl.estimator, config_.score_clip, config_.missing_eos_penalty,
+                                config_.gamma, config_.lambda, config_.whiten_advantages});
+  const double score_s = seconds_since(t1);
+
+  // 3. ppo_epochs over shuffled minibatches.
+  const auto t2 = Clock::now();
+  const double lr = config_.warmup_iterations > 0 && iteration < config_.warmup_iterations
+                        ? config_.lr * static_cast<double>(iteration + 1) / config_.warmup_iterations
+                        : config_.lr;
+  set_learning_rate(*optimizer_, lr);
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config_.seed, iteration, 8));
+  std::vector<double> pg_losses, vf_losses, clip_fracs, vf_clip_fracs, approx_kls, entropies, ptx_losses, grad_norms;
+  double first_ratio = NAN;
+  bool early_stop = false;
+  int64_t minibatches = 0;
+  const int64_t M = config_.minibatch_size;
+  for (int64_t epoch = 0; epoch < config_.ppo_epochs && !early_stop; ++epoch) {
+    auto order = torch::randperm(r.size(), generator, torch::kLong);
+    for (int64_t first = 0; first + M <= r.size() && !early_stop; first += M) {
+      auto rows = order.narrow(0, first, M);
+      auto mask = take_rows(r.mask, rows);                                       // (M, N)
+      auto out = model_->evaluate(take_rows(r.ids, rows), take_rows(r.attention_mask, rows), r.prompt_length,
+                                  config_.sampling.temperature, /*with_entropy=*/true);
+      auto pl = policy_loss(out.logprobs, take_rows(r.logprobs, rows), take_rows(r.advantages, rows), mask,
+                            config_.clip_range);
+      auto vl = value_loss(out.values, take_rows(r.values, rows), take_rows(r.returns, rows), mask, config_.value_clip);
+      auto entropy = masked_mean(out.entropy, mask);
+      auto loss = pl.loss + config_.vf_coef * vl.loss - config_.entropy_coef * entropy;
+      if (ptx_) {
+        auto lm = ptx_loss(iteration, minibatches);
+        loss = loss + config_.ptx_coef * lm;
+        ptx_losses.push_back(lm.item<double>());
+      }
+      optimizer_->zero_grad();
+      loss.backward();
+      grad_norms.push_back(clip_gradients(*model_, config_.grad_clip));
+      optimizer_->step();
+      if (minibatches == 0) first_ratio = pl.ratio_mean.item<double>();
+      pg_losses.push_back(pl.loss.item<double>());
+      vf_losses.push_back(vl.loss.item<double>());
+      clip_fracs.push_back(pl.clip_frac.item<double>());
+      vf_clip_fracs.push_back(vl.clip_frac.item<double>());
+      approx_kls.push_back(pl.approx_kl.item<double>());
+      entropies.push_back(entropy.item<double>());
+      ++minibatches;
+      if (config_.max_approx_kl > 0 && approx_kls.back() > config_.max_approx_kl) early_stop = true;
+    }
+  }
+  const double train_s = seconds_since(t2);
+
+  // 4. The KL controller sees this iteration's mean sequence KL.
+  auto sequence_kl = r.kl.sum(1);                                                // (B)
+  const double kl = mean_of(sequence_kl);
+  kl_controller_.update(kl, r.size());
+  const double seconds = seconds_since(t0);
+  IterationResult result;
+  result.metrics = {{"score_mean", mean_of(raw_scores)},
+                    {"score_std", std_of(raw_scores)},
+                    {"reward_total", mean_of(r.rewards.sum(1))},
+                    {"kl", kl},
+                    {"kl_per_token", masked_mean(r.kl, r.mask).item<double>()},
+                    {"beta", beta},
+                    {"entropy", mean_of(entropies)},
+                    {"clip_frac", mean_of(clip_fracs)},
+                    {"value_clip_frac", mean_of(vf_clip_fracs)},
+                    {"approx_kl", mean_of(approx_kls)},
+                    {"policy_loss", mean_of(pg_losses)},
+                    {"value_loss", mean_of(vf_losses)},
+                    {"explained_variance", explained_variance(r.values, r.returns, r.mask)},
+                    {"response_length", static_cast<double>(r.response_tokens_total()) / r.size()},
+                    {"finished_fraction", static_cast<double>(std::count(r.finished.begin(), r.finished.end(), true)) / r.size()},
+                    {"first_ratio", first_ratio},
+                    {"minibatches", minibatches},
+                    {"early_stop", early_stop},
+                    {"grad_norm", mean_of(grad_norms)},
+                    {"lr", lr},
+                    {"time_rollout_s", rollout_s},
+                    {"time_score_s", score_s},
+                    {"time_train_s", train_s},
+                    {"tokens_per_s", static_cast<double>(r.ids.numel()) * (2.0 + config_.ppo_epochs) / std::max(1e-9, seconds)},
+                    {"samples_per_s", static_cast<double>(r.size()) / std::max(1e-9, seconds)}};
+  if (!ptx_losses.empty()) result.metrics["ptx_loss"] = mean_of(ptx_losses);
+  result.samples = json::array();
+  for (int64_t b = 0; b < std::min<int64_t>(config_.samples_per_table, r.size()); ++b)
+    result.samples.push_back({{"prompt", r.prompts[b]}, {"response", r.responses[b]},
+                              {"score", raw_scores[b].item<double>()}, {"kl", sequence_kl[b].item<double>()}});
+  if (!std::isfinite(mean_of(pg_losses)) || !std::isfinite(mean_of(vf_losses)))
+    throw std::runtime_error("ppo: iteration " + std::to_string(iteration + 1) + ": loss is not finite");
+  return result;
+}
+
+}  // namespace rlhf

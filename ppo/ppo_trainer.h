@@ -1,0 +1,70 @@
+// One PPO iteration at a time (TRL's ppo_trainer phases): rollout, scoring and KL-shaped rewards,
+// GAE, then ppo_epochs of clipped updates over shuffled minibatches. The stage (ppo_stage.cpp) adds
+// metrics, samples, checkpoints and resume around it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "core/checkpoint.h"
+#include "core/gpt.h"
+#include "core/tokenizer.h"
+#include "ppo/kl.h"
+#include "ppo/policy_value.h"
+#include "ppo/ppo_config.h"
+#include "ppo/prompts.h"
+#include "ppo/scorer.h"
+#include "sft/corpus.h"
+
+namespace rlhf {
+
+struct IterationResult {
+  nlohmann::json metrics;  // one metrics.jsonl line (without "step")
+  nlohmann::json samples;  // [{prompt, response, score, kl}] for the first samples_per_table responses
+};
+
+class PpoTrainer {
+ public:
+  // Loads the SFT policy (trained copy and frozen reference), the frozen scorer, the value function
+  // and the prompts. With `resume_from` (a PPO checkpoint) the policy and value come from it.
+  PpoTrainer(const PpoConfig& config, const std::filesystem::path& out_dir, const Checkpoint* resume_from);
+
+  IterationResult run_iteration(int64_t iteration);
+  // Mean score (and KL from the reference, length) of fresh samples on the held-out prompts, with
+  // the same sampling seed each time so that successive calls compare like with like.
+  nlohmann::json held_out_score();
+  Checkpoint checkpoint() const;  // policy + value, no trainer state
+
+  PolicyValue& model() { return model_; }
+  GPT& reference() { return reference_; }
+  Scorer& scorer() { return *scorer_; }
+  torch::optim::Optimizer& optimizer() { return *optimizer_; }
+  KlController& kl_controller() { return kl_controller_; }
+  const PromptPool& prompts() const { return prompts_; }
+
+ private:
+  std::vector<TokenId> prompt_tokens(const std::string& prompt) const;
+  torch::Tensor ptx_loss(int64_t iteration, int64_t minibatch);
+
+  PpoConfig config_;
+  torch::Device device_;
+  std::optional<Tokenizer> tokenizer_;
+  int64_t block_size_ = 0;
+  int64_t max_prompt_tokens_ = 0;
+  GPT reference_{nullptr};
+  std::unique_ptr<Scorer> scorer_;
+  PolicyValue model_{nullptr};
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  KlController kl_controller_;
+  PromptPool prompts_;
+  std::optional<Corpus> ptx_;
+};
+
+// Rejects out-of-range settings with a message naming the field.
+void check_ppo_config(const PpoConfig& config);
+
+}  // namespace rlhf

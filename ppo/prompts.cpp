@@ -1,0 +1,123 @@
+#include "ppo/prompts.h"
+
+#include <iostream>
+#include <set>
+#include <stdexcept>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/chat_format.h"
+#include "core/demonstrations.h"
+#include "core/stage_common.h"
+
+namespace rlhf {
+
+using nlohmann::json;
+
+namespace {
+
+std::string string_field(const json& object, const char* field, const std::string& where) {
+  if (!object.contains(field) || !object[field].is_string())
+    throw std::runtime_error(where + ": field \"" + field + "\" must be a string");
+  return object[field].get<std::string>();
+}
+
+std::string as_chat_prompt(const std::string& text) {
+  if (text.rfind(kHumanTag, 0) != 0) return format_prompt(text);
+  return text;
+}
+
+// The conversation before its last assistant reply, or the whole transcript (plus the assistant
+// tag) when it ends with a human turn.
+std::string prompt_of_transcript(const std::string& transcript) {
+  const auto last_human = transcript.rfind(kHumanTag);
+  const auto last_assistant = transcript.rfind(kAssistantTag);
+  if (last_assistant == std::string::npos || (last_human != std::string::npos && last_human > last_assistant))
+    return transcript + std::string(kAssistantTag);
+  return split_last_assistant_turn(transcript)->prompt;
+}
+
+std::vector<std::string> prompts_of_line(const json& line, const std::string& where) {
+  if (line.contains("prompt")) return {as_chat_prompt(string_field(line, "prompt", where))};
+  if (line.contains("conversation")) return {prompt_of_transcript(conversation_transcript(line["conversation"], where))};
+  if (line.contains("chosen")) {
+    auto split = split_last_assistant_turn(string_field(line, "chosen", where));
+    if (!split) throw std::runtime_error(where + ": field \"chosen\" has no \"\\n\\nAssistant:\" turn");
+    return {split->prompt};
+  }
+  if (line.contains("instruction") && line.contains("instances")) {
+    const auto instruction = string_field(line, "instruction", where);
+    if (!line["instances"].is_array()) throw std::runtime_error(where + ": field \"instances\" must be an array");
+    std::vector<std::string> out;
+    for (const auto& instance : line["instances"]) {
+      const auto input = instance.is_object() && instance.contains("input") ? string_field(instance, "input", where) : "";
+      out.push_back(format_prompt(input.empty() ? instruction : instruction + "\n\n" + input));
+    }
+    return out;
+  }
+  if (line.contains("instruction")) return {format_prompt(string_field(line, "instruction", where))};
+  if (line.contains("turns")) {
+    if (!line["turns"].is_array() || line["turns"].empty() || !line["turns"][0].is_string())
+      throw std::runtime_error(where + ": field \"turns\" must be a non-empty array of strings");
+    return {format_prompt(line["turns"][0].get<std::string>())};
+  }
+  throw std::runtime_error(where + ": expected \"prompt\", \"conversation\", \"chosen\", \"instruction\" or \"turns\"");
+}
+
+}  // namespace
+
+PromptFileStats load_prompts(const std::filesystem::path& file, bool exclude_reward_eval, std::vector<std::string>& prompts) {
+  PromptFileStats stats;
+  std::unordered_set<std::string> seen(prompts.begin(), prompts.end());
+  const auto lines = read_lines(file);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = file.string() + ":" + std::to_string(i + 1);
+    const json line = json::parse(lines[i], nullptr, false);
+    if (line.is_discarded() || !line.is_object()) throw std::runtime_error(where + ": not a JSON object");
+    for (auto& prompt : prompts_of_line(line, where)) {
+      if (exclude_reward_eval && data_split_of(prompt) == DataSplit::kRewardEval) {
+        ++stats.skipped_reward_eval;
+      } else if (!seen.insert(prompt).second) {
+        ++stats.duplicates;
+      } else {
+        prompts.push_back(std::move(prompt));
+        ++stats.prompts;
+      }
+    }
+  }
+  return stats;
+}
+
+PromptPool load_prompt_pool(const PpoDataConfig& data) {
+  PromptPool pool;
+  std::vector<std::string> all;
+  for (const auto& file : expand_files(data.prompt_files, "data.prompt_files")) {
+    auto stats = load_prompts(file, data.exclude_reward_eval, all);
+    std::cerr << "ppo: " << file.string() << ": " << stats.prompts << " prompts";
+    if (stats.skipped_reward_eval) std::cerr << ", " << stats.skipped_reward_eval << " of the reward-eval split skipped";
+    if (stats.duplicates) std::cerr << ", " << stats.duplicates << " duplicates";
+    std::cerr << "\n";
+  }
+  if (data.eval_prompt_files.empty()) {
+    // Held out by a hash salted differently from the data splits, so it cuts across them.
+    for (auto& p : all)
+      (stable_hash("ppo-eval:" + p) % 100 < static_cast<uint64_t>(data.eval_percent) ? pool.eval : pool.train)
+          .push_back(std::move(p));
+  } else {
+    pool.train = std::move(all);
+    std::vector<std::string> eval;
+    for (const auto& file : expand_files(data.eval_prompt_files, "data.eval_prompt_files"))
+      load_prompts(file, data.exclude_reward_eval, eval);
+    std::set<std::string> train_set(pool.train.begin(), pool.train.end());
+    for (auto& p : eval)
+      if (!train_set.count(p)) pool.eval.push_back(std::move(p));
+  }
+  if (static_cast<int64_t>(pool.eval.size()) > data.max_eval_prompts) pool.eval.resize(data.max_eval_prompts);
+  if (pool.train.empty()) throw std::runtime_error("data.prompt_files: no training prompts");
+  if (pool.eval.empty()) throw std::runtime_error("data: no held-out prompts (eval_prompt_files or eval_percent)");
+  return pool;
+}
+
+}  // namespace rlhf

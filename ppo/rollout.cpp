@@ -1,0 +1,113 @@
+#include "ppo/rollout.h"
+
+#include <algorithm>
+
+#include "ppo/advantages.h"
+#include "ppo/kl.h"
+
+namespace rlhf {
+
+int64_t Rollout::response_tokens_total() const {
+  int64_t total = 0;
+  for (const auto& t : response_tokens) total += static_cast<int64_t>(t.size());
+  return total;
+}
+
+Rollout sample_rollout(GPT& policy, const std::vector<std::string>& prompts,
+                       const std::vector<std::vector<TokenId>>& prompt_ids, const SamplingConfig& sampling,
+                       const Tokenizer& tokenizer, int64_t chunk) {
+  Rollout r;
+  r.prompts = prompts;
+  const TokenId eos = tokenizer.eot_id();
+  for (size_t first = 0; first < prompts.size(); first += chunk) {
+    const size_t last = std::min(prompts.size(), first + static_cast<size_t>(chunk));
+    std::vector<std::vector<TokenId>> batch(prompt_ids.begin() + first, prompt_ids.begin() + last);
+    SamplingConfig config = sampling;
+    config.seed = sampling.seed + first;  // each chunk its own stream, reproducible
+    Generation g = generate(policy, batch, config, eos, &tokenizer);
+    for (int64_t b = 0; b < static_cast<int64_t>(batch.size()); ++b) {
+      r.response_tokens.push_back(g.row_tokens(b));
+      r.responses.push_back(g.texts[b]);
+      r.finished.push_back(g.finished[b]);
+    }
+  }
+  // One layout for the whole rollout: [pad ... prompt][response ... pad].
+  const int64_t B = r.size();
+  int64_t P = 1, N = 1;
+  for (int64_t b = 0; b < B; ++b) {
+    P = std::max<int64_t>(P, static_cast<int64_t>(prompt_ids[b].size()));
+    N = std::max<int64_t>(N, static_cast<int64_t>(r.response_tokens[b].size()));
+  }
+  r.prompt_length = P;
+  r.ids = torch::full({B, P + N}, static_cast<int64_t>(eos), torch::kLong);     // (B, P + N)
+  r.attention_mask = torch::zeros({B, P + N}, torch::kLong);
+  r.mask = torch::zeros({B, N}, torch::kFloat);                                 // (B, N)
+  auto ids = r.ids.accessor<int64_t, 2>();
+  auto attention = r.attention_mask.accessor<int64_t, 2>();
+  auto mask = r.mask.accessor<float, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& p = prompt_ids[b];
+    const auto& t = r.response_tokens[b];
+    const int64_t offset = P - static_cast<int64_t>(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+      ids[b][offset + i] = p[i];
+      attention[b][offset + i] = 1;
+    }
+    for (size_t i = 0; i < t.size(); ++i) {
+      ids[b][P + i] = t[i];
+      attention[b][P + i] = 1;
+      mask[b][i] = 1.0f;
+    }
+  }
+  const auto device = policy->transformer->wte->weight.device();
+  r.ids = r.ids.to(device);
+  r.attention_mask = r.attention_mask.to(device);
+  r.mask = r.mask.to(device);
+  return r;
+}
+
+torch::Tensor take_rows(const torch::Tensor& tensor, const torch::Tensor& rows) {
+  return tensor.index_select(0, rows.to(tensor.device()));
+}
+
+void evaluate_rollout(Rollout& rollout, PolicyValue& model, GPT& reference, double temperature, int64_t chunk) {
+  torch::NoGradGuard no_grad;
+  model->eval();
+  std::vector<torch::Tensor> logprobs, values, ref_logprobs;
+  const int64_t B = rollout.size();
+  for (int64_t first = 0; first < B; first += chunk) {
+    const int64_t n = std::min(chunk, B - first);
+    auto ids = rollout.ids.narrow(0, first, n);
+    auto attention = rollout.attention_mask.narrow(0, first, n);
+    auto out = model->evaluate(ids, attention, rollout.prompt_length, temperature, /*with_entropy=*/false);
+    logprobs.push_back(out.logprobs);
+    values.push_back(out.values);
+    ref_logprobs.push_back(response_logprobs(reference, ids, attention, rollout.prompt_length, temperature));
+  }
+  rollout.logprobs = torch::cat(logprobs) * rollout.mask;                       // (B, N)
+  rollout.values = torch::cat(values) * rollout.mask;
+  rollout.ref_logprobs = torch::cat(ref_logprobs) * rollout.mask;
+}
+
+void shape_rewards(Rollout& rollout, const torch::Tensor& raw_scores, const RewardShaping& shaping) {
+  torch::NoGradGuard no_grad;
+  const auto device = rollout.mask.device();
+  auto scores = raw_scores.to(device, torch::kFloat);                           // (B)
+  if (shaping.score_clip > 0) scores = scores.clamp(-shaping.score_clip, shaping.score_clip);
+  if (shaping.missing_eos_penalty != 0) {
+    std::vector<float> unfinished;
+    for (bool f : rollout.finished) unfinished.push_back(f ? 0.0f : 1.0f);
+    scores = scores + shaping.missing_eos_penalty * torch::tensor(unfinished).to(device);
+  }
+  rollout.scores = scores;
+  rollout.kl = kl_estimate(rollout.logprobs, rollout.ref_logprobs, shaping.kl_estimator) * rollout.mask;  // (B, N)
+  rollout.rewards = -shaping.beta * rollout.kl;
+  // The score arrives with the last real token of each response.
+  auto last = (rollout.mask.sum(1) - 1).clamp_min(0).to(torch::kLong);         // (B)
+  rollout.rewards.scatter_add_(1, last.unsqueeze(1), scores.unsqueeze(1));
+  auto gae = compute_gae(rollout.rewards, rollout.values, rollout.mask, shaping.gamma, shaping.lambda);
+  rollout.returns = gae.returns;
+  rollout.advantages = shaping.whiten_advantages ? masked_whiten(gae.advantages, rollout.mask) : gae.advantages;
+}
+
+}  // namespace rlhf
