@@ -10,8 +10,10 @@ void register_labeling_commands(CLI::App& app);   // serve, labelers, labeling (
 #ifdef RLHF_WITH_TORCH
 void register_model_commands(CLI::App& app);      // generate, score, import-hf, export-hf (model_commands.cpp)
 void register_tokenizer_commands(CLI::App& app);  // tokenize, tokenizer train (tokenizer_commands.cpp)
-void register_train_commands(CLI::App& app);      // pretrain, sft, reward (train_commands.cpp)
+void register_train_commands(CLI::App& app);      // pretrain, sft, reward, ppo, eval (train_commands.cpp)
 void register_reward_score_command(CLI::App* reward);  // reward score (reward_commands.cpp)
+void register_report_commands(CLI::App& app);     // report (report_commands.cpp)
+void register_pipeline_commands(CLI::App& app);   // pipeline, labeling sample (pipeline_commands.cpp)
 #endif
 
 }  // namespace rlhf::app

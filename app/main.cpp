@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   rlhf::app::register_model_commands(app);
   rlhf::app::register_tokenizer_commands(app);
   rlhf::app::register_train_commands(app);
+  rlhf::app::register_report_commands(app);
+  rlhf::app::register_pipeline_commands(app);
 #endif
 
   try {

@@ -1,4 +1,4 @@
-// pretrain, sft, reward, ppo: the training stages, each run from a JSON config with --set overrides.
+// pretrain, sft, reward, ppo, eval: the stages, each run from a JSON config with --set overrides.
 #include <iostream>
 #include <memory>
 
@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "labeling/export.h"
 #include "storage/schema.h"
+#include "eval/eval_stage.h"
 #include "ppo/ppo_stage.h"
 #include "sft/pretrain.h"
 #include "reward/reward_stage.h"
@@ -105,6 +106,11 @@ void register_train_commands(CLI::App& app) {
   register_reward_score_command(reward);
   register_stage<PpoConfig>(app, "ppo", "PPO against the reward model with a KL penalty to the SFT policy",
                             run_ppo_from_any_source);
+  register_stage<EvalConfig>(app, "eval", "Compare policies: helpful, honest, harmless, and the costs",
+                             [](const EvalConfig& config, bool resume) {
+                               if (resume) throw std::runtime_error("eval: nothing to resume (rerun it)");
+                               return run_eval(config)["table"];
+                             });
 }
 
 }  // namespace rlhf::app

@@ -1,5 +1,6 @@
 #include "core/chat_format.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace rlhf {
@@ -43,6 +44,32 @@ std::string first_human_message(std::string_view transcript) {
   start += kHumanTag.size();
   auto end = transcript.find(kAssistantTag, start);
   return std::string(transcript.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+}
+
+std::vector<ChatTurn> transcript_turns(std::string_view transcript) {
+  std::vector<ChatTurn> turns;
+  size_t pos = 0;
+  auto next_tag = [&](size_t from, size_t* tag_size) {
+    const size_t h = transcript.find(kHumanTag, from), a = transcript.find(kAssistantTag, from);
+    const size_t at = std::min(h, a);
+    if (at != std::string_view::npos) *tag_size = at == h ? kHumanTag.size() : kAssistantTag.size();
+    return at;
+  };
+  size_t tag_size = 0;
+  size_t at = next_tag(pos, &tag_size);
+  while (at != std::string_view::npos) {
+    const bool human = transcript.compare(at, kHumanTag.size(), kHumanTag) == 0;
+    const size_t start = at + tag_size;
+    size_t next_size = 0;
+    const size_t next = next_tag(start, &next_size);
+    std::string_view text = transcript.substr(start, next == std::string_view::npos ? std::string_view::npos : next - start);
+    if (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    turns.push_back({human ? "human" : "assistant", std::string(text)});
+    at = next;
+    tag_size = next_size;
+  }
+  if (!turns.empty() && turns.back().role == "assistant" && turns.back().text.empty()) turns.pop_back();
+  return turns;
 }
 
 uint64_t stable_hash(std::string_view text) {

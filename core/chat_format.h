@@ -35,6 +35,9 @@ std::string format_response(std::string_view reply);
 
 // Splits a transcript before its last assistant reply; nullopt when there is no "\n\nAssistant:".
 std::optional<PromptResponse> split_last_assistant_turn(std::string_view transcript);
+// The turns of a transcript ("\n\nHuman: a\n\nAssistant: b..."); a trailing empty assistant turn
+// (a prompt awaiting its reply) is dropped. Text before the first tag is ignored.
+std::vector<ChatTurn> transcript_turns(std::string_view transcript);
 // The first human message of a transcript (the key used for splits).
 std::string first_human_message(std::string_view transcript);
 

@@ -88,8 +88,7 @@ std::vector<std::string> read_lines(const fs::path& file) {
   return lines;
 }
 
-DemonstrationFile load_demonstrations(const fs::path& file) {
-  DemonstrationFile out;
+void for_each_json_line(const fs::path& file, const std::function<void(const json&, const std::string&)>& visit) {
   auto lines = read_lines(file);
   for (size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -101,6 +100,13 @@ DemonstrationFile load_demonstrations(const fs::path& file) {
       throw std::runtime_error(where + ": invalid JSON: " + e.what());
     }
     if (!line.is_object()) throw std::runtime_error(where + ": expected a JSON object");
+    visit(line, where);
+  }
+}
+
+DemonstrationFile load_demonstrations(const fs::path& file) {
+  DemonstrationFile out;
+  for_each_json_line(file, [&](const json& line, const std::string& where) {
     if (line.contains("prompt") || line.contains("response")) {
       add_prompt_response(require_string(line, "prompt", where), require_string(line, "response", where), out);
     } else if (line.contains("conversation")) {
@@ -109,7 +115,7 @@ DemonstrationFile load_demonstrations(const fs::path& file) {
       auto chosen = require_string(line, "chosen", where);
       if (data_split_of(chosen) != DataSplit::kSft) {
         ++out.skipped_other_split;
-        continue;
+        return;
       }
       add_transcript(chosen, where, out);
     } else if (line.contains("instruction") && line.contains("instances")) {
@@ -124,7 +130,7 @@ DemonstrationFile load_demonstrations(const fs::path& file) {
       throw std::runtime_error(where + ": expected \"prompt\"+\"response\", \"conversation\", \"chosen\" or "
                                "\"instruction\"+\"instances\"");
     }
-  }
+  });
   return out;
 }
 

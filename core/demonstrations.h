@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ std::string conversation_transcript(const nlohmann::json& conversation, const st
 
 // Reads a text file, transparently gunzipping *.gz.
 std::vector<std::string> read_lines(const std::filesystem::path& file);
+
+// Calls visit(object, "FILE:LINE") for every non-blank line of a JSONL file (optionally .gz); a line
+// that is not a JSON object is an error naming FILE:LINE.
+void for_each_json_line(const std::filesystem::path& file,
+                        const std::function<void(const nlohmann::json& line, const std::string& where)>& visit);
 
 // One tokenized example: ids = prompt + response + <|endoftext|>; the response (and EOS) are the
 // targets. Over-long prompts lose tokens from the left.

@@ -70,12 +70,7 @@ std::vector<std::string> prompts_of_line(const json& line, const std::string& wh
 PromptFileStats load_prompts(const std::filesystem::path& file, bool exclude_reward_eval, std::vector<std::string>& prompts) {
   PromptFileStats stats;
   std::unordered_set<std::string> seen(prompts.begin(), prompts.end());
-  const auto lines = read_lines(file);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = file.string() + ":" + std::to_string(i + 1);
-    const json line = json::parse(lines[i], nullptr, false);
-    if (line.is_discarded() || !line.is_object()) throw std::runtime_error(where + ": not a JSON object");
+  for_each_json_line(file, [&](const json& line, const std::string& where) {
     for (auto& prompt : prompts_of_line(line, where)) {
       if (exclude_reward_eval && data_split_of(prompt) == DataSplit::kRewardEval) {
         ++stats.skipped_reward_eval;
@@ -86,7 +81,7 @@ PromptFileStats load_prompts(const std::filesystem::path& file, bool exclude_rew
         ++stats.prompts;
       }
     }
-  }
+  });
   return stats;
 }
 

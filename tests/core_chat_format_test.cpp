@@ -35,3 +35,21 @@ TEST(ChatFormat, FirstHumanMessageIsTheSplitKey) {
 
 }  // namespace
 }  // namespace rlhf
+
+namespace rlhf {
+namespace {
+
+TEST(ChatFormat, TranscriptTurnsInvertFormatConversation) {
+  std::vector<ChatTurn> turns = {{"human", "Hi there"}, {"assistant", "Hello."}, {"human", "Tell me\n\na joke"}};
+  auto transcript = format_conversation(turns, /*open_assistant_turn=*/true);
+  auto parsed = transcript_turns(transcript);
+  ASSERT_EQ(parsed.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(parsed[i].role, turns[i].role);
+    EXPECT_EQ(parsed[i].text, turns[i].text);
+  }
+  EXPECT_TRUE(transcript_turns("no tags at all").empty());
+}
+
+}  // namespace
+}  // namespace rlhf

@@ -1,0 +1,394 @@
+#include "eval/eval_stage.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/atomic_file.h"
+#include "core/chat_format.h"
+#include "core/model_io.h"
+#include "core/runtime.h"
+#include "core/trainer.h"
+#include "eval/eval_data.h"
+#include "eval/likelihood.h"
+#include "eval/report.h"
+#include "labeling/export.h"
+#include "labeling/import.h"
+#include "ppo/prompts.h"
+#include "ppo/rollout.h"
+#include "reward/rankings.h"
+#include "reward/reward_model.h"
+#include "reward/reward_stage.h"
+#include "sft/corpus.h"
+#include "storage/schema.h"
+
+namespace rlhf {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+json rate(double hits, int64_t n) {
+  if (n == 0) return nullptr;
+  auto a = wilson_accuracy(hits, n);
+  return {{"value", a.value}, {"ci95", {a.low, a.high}}, {"n", n}};
+}
+
+json value(double v, int64_t n) { return std::isfinite(v) ? json{{"value", v}, {"n", n}} : json(nullptr); }
+
+// A loaded policy: its model and tokenizer.
+struct Policy {
+  std::string name;
+  GPT model{nullptr};
+  Tokenizer tokenizer;
+  fs::path dir;
+};
+
+Policy load_policy(const EvalPolicy& p, torch::Device device) {
+  auto checkpoint = load_any_checkpoint(p.path);
+  if (!checkpoint.tokenizer) throw std::runtime_error("policies." + p.name + ": " + p.path + " has no tokenizer");
+  return {p.name, build_gpt(checkpoint, device, p.path), *checkpoint.tokenizer, fs::path(p.path)};
+}
+
+// Samples of one policy on the helpful prompts, with their reward and log-probs.
+struct Samples {
+  Rollout rollout;
+  std::vector<double> scores;
+};
+
+Samples sample_policy(Policy& policy, const std::vector<std::string>& prompts, const EvalConfig& config) {
+  const int64_t max_prompt = std::min(config.max_prompt_tokens,
+                                      policy.model->config().block_size - config.sampling.max_new_tokens);
+  if (max_prompt < 1) throw std::runtime_error("sampling.max_new_tokens leaves no room for a prompt");
+  std::vector<std::vector<TokenId>> ids;
+  for (const auto& p : prompts) {
+    auto t = policy.tokenizer.encode(p);
+    if (static_cast<int64_t>(t.size()) > max_prompt) t.erase(t.begin(), t.end() - max_prompt);
+    ids.push_back(std::move(t));
+  }
+  SamplingConfig sampling = config.sampling;
+  sampling.seed = step_seed(config.seed, 0, 11);
+  return {sample_rollout(policy.model, prompts, ids, sampling, policy.tokenizer, config.batch_size), {}};
+}
+
+// Sum over response tokens of log p under `model` at the sampling temperature: (B).
+torch::Tensor sequence_logprobs(GPT& model, const Rollout& r, double temperature, int64_t batch) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (int64_t first = 0; first < r.size(); first += batch) {
+    const int64_t n = std::min(batch, r.size() - first);
+    auto lp = response_logprobs(model, r.ids.narrow(0, first, n), r.attention_mask.narrow(0, first, n),
+                                r.prompt_length, temperature);                  // (n, N)
+    parts.push_back((lp * r.mask.narrow(0, first, n)).sum(1));
+  }
+  return torch::cat(parts).to(torch::kCPU, torch::kDouble);                      // (B)
+}
+
+struct ChoiceScore {
+  double mc1 = 0.0;  // 1 when the most likely option is true
+  double mc2 = 0.0;  // probability mass on the true options
+};
+
+std::vector<ChoiceScore> score_choices(Policy& policy, const std::vector<MultipleChoice>& questions, int64_t batch) {
+  std::vector<std::pair<std::string, std::string>> items;
+  for (const auto& q : questions)
+    for (const auto& o : q.options) items.emplace_back(q.context, o);
+  auto lps = continuation_logprobs(policy.model, policy.tokenizer, items, batch);
+  std::vector<ChoiceScore> out;
+  size_t k = 0;
+  for (const auto& q : questions) {
+    double best = -INFINITY, max_lp = -INFINITY;
+    bool best_true = false;
+    for (size_t o = 0; o < q.options.size(); ++o) max_lp = std::max(max_lp, lps[k + o].logprob);
+    double mass_true = 0.0, mass = 0.0;
+    for (size_t o = 0; o < q.options.size(); ++o) {
+      const double lp = lps[k + o].logprob;
+      if (lp > best) best = lp, best_true = q.is_true[o];
+      const double p = std::exp(lp - max_lp);
+      mass += p;
+      if (q.is_true[o]) mass_true += p;
+    }
+    out.push_back({best_true ? 1.0 : 0.0, mass_true / mass});
+    k += q.options.size();
+  }
+  return out;
+}
+
+std::vector<RankingGroup> heldout_hh(const EvalConfig& config) {
+  std::vector<RankingGroup> groups;
+  for (const auto& file : expand_files(config.hh_files, "hh_files")) {
+    auto g = load_rankings(file, HhSplitUse::kRewardEval, false, nullptr);
+    groups.insert(groups.end(), g.begin(), g.end());
+  }
+  if (config.max_hh_pairs > 0 && static_cast<int64_t>(groups.size()) > config.max_hh_pairs)
+    groups.resize(config.max_hh_pairs);
+  return groups;
+}
+
+// A/B: puts `ab` vs reference responses into the labeling database as a blind batch (order
+// randomised by a stable hash; the policy name is stored as the response's model, never shown), and
+// reads back the human win rate of what people have ranked so far.
+json ab_batch(const EvalConfig& config, const std::vector<std::string>& prompts, const Rollout& ab, const Rollout& ref) {
+  const int64_t n = std::min<int64_t>(config.ab_pairs, static_cast<int64_t>(prompts.size()));
+  // The batch is named by its content: rerunning the same evaluation imports nothing new, and new
+  // policies get a new batch instead of clashing with the old one.
+  std::string content;
+  for (int64_t i = 0; i < n; ++i) content += ab.responses[i] + '\0' + ref.responses[i] + '\0';
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(stable_hash(content)));
+  const std::string batch = "eval-ab-" + config.ab_policy + "-vs-" + config.reference + "-" + std::string(hash, 8);
+  auto db = storage::open_database(config.labeling_db);
+  std::ostringstream tasks;
+  for (int64_t i = 0; i < n; ++i) {
+    std::string message = first_human_message(prompts[i]);
+    json a = {{"id", "a"}, {"text", ab.responses[i]}, {"model", config.ab_policy}};
+    json b = {{"id", "b"}, {"text", ref.responses[i]}, {"model", config.reference}};
+    json responses = stable_hash(prompts[i]) % 2 ? json::array({a, b}) : json::array({b, a});
+    tasks << json{{"id", batch + "-" + std::to_string(i)}, {"kind", "helpful"}, {"prompt", message},
+                  {"responses", responses}, {"batch", batch}}.dump(-1, ' ', false, json::error_handler_t::replace)
+          << "\n";
+  }
+  std::istringstream input(tasks.str());
+  auto imported = labeling::import_jsonl(db, input, labeling::ImportFormat::Tasks, batch);
+  std::ostringstream rankings;
+  labeling::export_jsonl(db, labeling::ExportFormat::Rankings, rankings);
+  double wins = 0.0;
+  int64_t judged = 0;
+  std::istringstream lines(rankings.str());
+  for (std::string line; std::getline(lines, line);) {
+    auto r = json::parse(line);
+    if (r.value("batch", json()) != batch || r["tiers"].empty()) continue;
+    ++judged;
+    const auto& top = r["tiers"][0];
+    const bool ab_top = std::find(top.begin(), top.end(), "a") != top.end();
+    const bool ref_top = std::find(top.begin(), top.end(), "b") != top.end();
+    wins += ab_top && ref_top ? 0.5 : ab_top ? 1.0 : 0.0;
+  }
+  return {{"db", config.labeling_db}, {"batch", batch}, {"pairs", n}, {"imported", imported.imported},
+          {"human_win_rate", rate(wins, judged)}};
+}
+
+std::string now_utc() {
+  std::time_t t = std::time(nullptr);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buffer;
+}
+
+json metric_info() {
+  auto info = [](const char* title, bool higher, const char* format) {
+    return json{{"title", title}, {"higher_is_better", higher}, {"format", format}};
+  };
+  return {{"helpful_win_rate", info("Helpful: win rate vs reference (reward-model judge)", true, "percent")},
+          {"reward_mean", info("Helpful: mean reward-model score", true, "number")},
+          {"truthfulqa_mc1", info("Honest: TruthfulQA MC1, zero-shot", true, "percent")},
+          {"truthfulqa_mc1_few_shot", info("Honest: TruthfulQA MC1, few-shot", true, "percent")},
+          {"truthfulqa_mc2", info("Honest: TruthfulQA MC2, zero-shot", true, "percent")},
+          {"truthfulqa_mc2_few_shot", info("Honest: TruthfulQA MC2, few-shot", true, "percent")},
+          {"hh_chosen_preferred", info("Harmless: HH chosen more likely than rejected", true, "percent")},
+          {"anthropic_hhh_rate", info("Harmless: A/B answers matching the more-HHH behaviour", true, "percent")},
+          {"kl_from_sft", info("Cost: KL from the reference (nats per response)", false, "number")},
+          {"heldout_perplexity", info("Cost: held-out pretraining perplexity", false, "number")},
+          {"response_length", info("Response length (tokens)", false, "number")}};
+}
+
+}  // namespace
+
+json run_eval(const EvalConfig& config) {
+  const auto start = std::chrono::steady_clock::now();
+  if (config.policies.empty()) throw std::runtime_error("policies: nothing to evaluate");
+  const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
+  const fs::path out(config.out_dir);
+  fs::create_directories(out);
+  save_resolved_config(out, config);
+
+  std::vector<Policy> policies;
+  for (const auto& p : config.policies) policies.push_back(load_policy(p, device));
+  auto find = [&](const std::string& name) -> Policy& {
+    for (auto& p : policies)
+      if (p.name == name) return p;
+    throw std::runtime_error("reference \"" + name + "\": not one of the policies");
+  };
+  Policy& reference = find(config.reference);
+
+  RewardModel reward_model{nullptr};
+  std::optional<Tokenizer> reward_tokenizer;
+  if (!config.reward_from.empty()) {
+    auto rm = load_any_checkpoint(config.reward_from);
+    if (rm.info.value("kind", "") != "reward") throw std::runtime_error("reward_from: " + config.reward_from + " is not a reward checkpoint");
+    reward_tokenizer = *rm.tokenizer;
+    reward_model = reward_model_from_checkpoint(rm, device, config.reward_from);
+  }
+
+  json table = json::object();
+  auto set = [&](const std::string& metric, const std::string& policy, json v) { table[metric][policy] = std::move(v); };
+
+  // Helpful (and the KL / length costs, measured on the same samples).
+  std::vector<std::string> prompts;
+  for (const auto& file : expand_files(config.helpful_prompt_files, "helpful_prompt_files")) load_prompts(file, false, prompts);
+  if (static_cast<int64_t>(prompts.size()) > config.max_helpful_prompts) prompts.resize(config.max_helpful_prompts);
+  std::map<std::string, Samples> samples;
+  if (!prompts.empty()) {
+    for (auto& p : policies) {
+      std::cerr << "eval: " << p.name << ": sampling " << prompts.size() << " helpful prompts\n";
+      samples[p.name] = sample_policy(p, prompts, config);
+    }
+    for (auto& p : policies) {
+      auto& s = samples[p.name];
+      set("response_length", p.name, value(static_cast<double>(s.rollout.response_tokens_total()) / s.rollout.size(), s.rollout.size()));
+      if (p.tokenizer.vocab_size() == reference.tokenizer.vocab_size()) {
+        auto kl = sequence_logprobs(p.model, s.rollout, config.sampling.temperature, config.batch_size) -
+                  sequence_logprobs(reference.model, s.rollout, config.sampling.temperature, config.batch_size);
+        set("kl_from_sft", p.name, value(kl.mean().item<double>(), s.rollout.size()));
+      }
+      if (!reward_model.is_empty()) {
+        std::vector<std::pair<std::string, std::string>> items;
+        for (int64_t i = 0; i < s.rollout.size(); ++i) items.emplace_back(prompts[i], format_response(s.rollout.responses[i]));
+        s.scores = score_texts(reward_model, *reward_tokenizer, items, config.batch_size);
+        double mean = 0.0;
+        for (double x : s.scores) mean += x / s.scores.size();
+        set("reward_mean", p.name, value(mean, static_cast<int64_t>(s.scores.size())));
+      }
+    }
+    if (!reward_model.is_empty()) {
+      const auto& ref_scores = samples[reference.name].scores;
+      for (auto& p : policies) {
+        double wins = 0.0;
+        const auto& scores = samples[p.name].scores;
+        for (size_t i = 0; i < scores.size(); ++i) wins += scores[i] > ref_scores[i] ? 1.0 : scores[i] == ref_scores[i] ? 0.5 : 0.0;
+        set("helpful_win_rate", p.name, rate(wins, static_cast<int64_t>(scores.size())));
+      }
+    }
+  }
+
+  // Honest: TruthfulQA.
+  if (!config.truthfulqa_file.empty()) {
+    auto questions = load_truthfulqa(config.truthfulqa_file);
+    if (config.max_truthfulqa > 0 && static_cast<int64_t>(questions.size()) > config.max_truthfulqa)
+      questions.resize(config.max_truthfulqa);
+    for (bool few_shot : {false, true}) {
+      std::vector<MultipleChoice> mc1, mc2;
+      for (const auto& q : questions) {
+        mc1.push_back(truthfulqa_mc1(q, few_shot));
+        mc2.push_back(truthfulqa_mc2(q, few_shot));
+      }
+      const std::string suffix = few_shot ? "_few_shot" : "";
+      for (auto& p : policies) {
+        std::cerr << "eval: " << p.name << ": TruthfulQA " << (few_shot ? "few-shot" : "zero-shot") << "\n";
+        double hits = 0.0, mass = 0.0;
+        for (const auto& s : score_choices(p, mc1, config.batch_size)) hits += s.mc1;
+        for (const auto& s : score_choices(p, mc2, config.batch_size)) mass += s.mc2;
+        const auto n = static_cast<int64_t>(questions.size());
+        set("truthfulqa_mc1" + suffix, p.name, rate(hits, n));
+        set("truthfulqa_mc2" + suffix, p.name, value(mass / n, n));
+      }
+    }
+  }
+
+  // Harmless: held-out HH comparisons (policy likelihood; reward-model accuracy) and A/B questions.
+  json reward_model_json = nullptr;
+  if (!config.hh_files.empty()) {
+    auto groups = heldout_hh(config);
+    std::vector<std::pair<std::string, std::string>> items;
+    for (const auto& g : groups) {
+      items.emplace_back(g.prompt, g.responses[g.pairs[0].winner]);
+      items.emplace_back(g.prompt, g.responses[g.pairs[0].loser]);
+    }
+    for (auto& p : policies) {
+      std::cerr << "eval: " << p.name << ": " << groups.size() << " held-out HH pairs\n";
+      auto lps = continuation_logprobs(p.model, p.tokenizer, items, config.batch_size);
+      double hits = 0.0;
+      for (size_t i = 0; i + 1 < lps.size(); i += 2)
+        hits += lps[i].logprob > lps[i + 1].logprob ? 1.0 : lps[i].logprob == lps[i + 1].logprob ? 0.5 : 0.0;
+      set("hh_chosen_preferred", p.name, rate(hits, static_cast<int64_t>(groups.size())));
+    }
+    if (!reward_model.is_empty()) {
+      auto scores = score_texts(reward_model, *reward_tokenizer, items, config.batch_size);
+      double hits = 0.0;
+      for (size_t i = 0; i + 1 < scores.size(); i += 2)
+        hits += scores[i] > scores[i + 1] ? 1.0 : scores[i] == scores[i + 1] ? 0.5 : 0.0;
+      auto a = wilson_accuracy(hits, static_cast<int64_t>(groups.size()));
+      reward_model_json = {{"accuracy", a.value}, {"ci95", {a.low, a.high}}, {"pairs", a.n}};
+    }
+  }
+  if (!config.anthropic_files.empty()) {
+    std::vector<MultipleChoice> questions;
+    for (const auto& file : expand_files(config.anthropic_files, "anthropic_files")) {
+      if (file.extension() != ".jsonl") continue;  // licenses and notes next to the data
+      auto ab = load_anthropic_ab(file);
+      if (config.max_anthropic_per_file > 0 && static_cast<int64_t>(ab.size()) > config.max_anthropic_per_file)
+        ab.resize(config.max_anthropic_per_file);
+      for (const auto& q : ab) questions.push_back(anthropic_ab_choice(q));
+    }
+    for (auto& p : policies) {
+      std::cerr << "eval: " << p.name << ": " << questions.size() << " A/B questions\n";
+      double hits = 0.0;
+      for (const auto& s : score_choices(p, questions, config.batch_size)) hits += s.mc1;
+      set("anthropic_hhh_rate", p.name, rate(hits, static_cast<int64_t>(questions.size())));
+    }
+  }
+
+  // Cost: held-out pretraining perplexity (each policy with its own tokenizer).
+  if (!config.heldout_text_files.empty()) {
+    for (auto& p : policies) {
+      CorpusConfig corpus;
+      corpus.files = config.heldout_text_files;
+      corpus.val_fraction = config.heldout_fraction;
+      corpus.cache_dir = config.cache_dir;
+      const fs::path tokenizer_dir = out / "tokenizers" / p.name;
+      p.tokenizer.save(tokenizer_dir);
+      auto c = prepare_corpus(corpus, p.tokenizer, tokenizer_dir, "heldout_text_files");
+      std::vector<TokenId> tokens;
+      const int64_t n = std::min<int64_t>(c.val.size(), config.max_heldout_tokens + 1);
+      for (int64_t i = 0; i < n; ++i) tokens.push_back(c.val.at(i));
+      const double loss = mean_token_loss(p.model, tokens, config.max_heldout_tokens, 8);
+      set("heldout_perplexity", p.name, value(std::exp(loss), n - 1));
+    }
+  }
+
+  // Samples side by side, the A/B batch for people, the report.
+  json sample_table = json::array();
+  for (int64_t i = 0; i < std::min<int64_t>(config.report_samples, static_cast<int64_t>(prompts.size())); ++i) {
+    json responses = json::object(), scores = json::object();
+    for (auto& p : policies) {
+      responses[p.name] = samples[p.name].rollout.responses[i];
+      if (!samples[p.name].scores.empty()) scores[p.name] = samples[p.name].scores[i];
+    }
+    sample_table.push_back({{"prompt", prompts[i]}, {"responses", responses}, {"scores", scores}});
+  }
+  json labeling = nullptr;
+  if (!config.labeling_db.empty() && !prompts.empty()) {
+    find(config.ab_policy);
+    labeling = ab_batch(config, prompts, samples[config.ab_policy].rollout, samples[reference.name].rollout);
+  }
+  json policy_names = json::array();
+  for (const auto& p : policies) policy_names.push_back(p.name);
+  json eval = {{"policies", policy_names},
+               {"reference", config.reference},
+               {"table", table},
+               {"metric_info", metric_info()},
+               {"reward_model", reward_model_json},
+               {"samples", sample_table},
+               {"labeling", labeling},
+               {"notes", config.notes},
+               {"stage_seconds", config.stage_seconds},
+               {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()},
+               {"created_at", now_utc()}};
+  write_file_atomic(out / "eval.json", eval.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  save_summary(out, {{"table", table}, {"reward_model", reward_model_json}, {"labeling", labeling},
+                     {"seconds", eval["seconds"]}});
+  std::vector<StageMetrics> stages;
+  for (const auto& dir : config.run_dirs) stages.push_back(read_stage_metrics(fs::path(dir).filename().string(), dir));
+  write_report(out / "report.html", eval, stages);
+  std::cerr << "eval: wrote " << (out / "eval.json").string() << " and " << (out / "report.html").string() << "\n";
+  return eval;
+}
+
+}  // namespace rlhf
