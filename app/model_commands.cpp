@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "core/utf8.h"
 #include "app/common_options.h"
 #include "core/generate.h"
 #include "core/hf_gpt2.h"
@@ -88,7 +89,7 @@ void register_generate(CLI::App& app) {
     auto new_ids = out.row_tokens(0);
     if (opts->json_output) {
       json result = {{"ids", new_ids}};
-      if (tokenizer) result["text"] = out.texts[0];
+      if (tokenizer) result["text"] = valid_utf8(out.texts[0]);  // a sample can stop inside a character
       std::cout << result.dump() << "\n";
     } else if (tokenizer) {
       std::cout << out.texts[0] << "\n";

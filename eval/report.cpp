@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "core/atomic_file.h"
+#include "core/utf8.h"
 
 namespace rlhf {
 
@@ -26,9 +27,6 @@ using nlohmann::json;
 
 // Model output may hold invalid UTF-8: replace it rather than throw (nlohmann's default).
 std::string dump_json(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-// A valid UTF-8 copy (invalid bytes become U+FFFD), by a round trip through a JSON string literal.
-std::string valid_utf8(const std::string& s) { return json::parse(dump_json(json(s))).get<std::string>(); }
 
 std::string escape_html(const std::string& raw) {
   std::string out;

@@ -7,6 +7,7 @@
 #include "core/chat_format.h"
 #include "core/model_io.h"
 #include "core/runtime.h"
+#include "core/utf8.h"
 #include "labeling/import.h"
 #include "ppo/prompts.h"
 #include "storage/schema.h"
@@ -28,7 +29,7 @@ json conversation_of(const std::string& prompt) {
 std::string clean_text(const std::string& text) {
   const auto a = text.find_first_not_of(" \n\t"), b = text.find_last_not_of(" \n\t");
   const std::string trimmed = a == std::string::npos ? "" : text.substr(a, b - a + 1);
-  return json::parse(json(trimmed).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>();
+  return valid_utf8(trimmed);
 }
 
 }  // namespace

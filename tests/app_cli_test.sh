@@ -104,5 +104,73 @@ expect_error "unknown config key names the closest valid one" 'did you mean "tra
   "$RLHF" sft --config "$TMP/empty.json" --set train.lrr=1
 expect_error "resume without a checkpoint" "no checkpoint" "$RLHF" pretrain --config "$TMP/pretrain.json" --out "$TMP/fresh" --resume
 
+# PPO from the command line, against the reward model trained above.
+cat > "$TMP/ppo.json" <<JSON
+{"policy_from": "$TMP/sft/best", "reward_from": "$TMP/reward/best",
+ "data": {"prompt_files": ["$PROJECT/data/sft/self-instruct/seed_tasks.jsonl"], "max_eval_prompts": 4, "max_prompt_tokens": 24},
+ "sampling": {"max_new_tokens": 8}, "iterations": 2, "rollout_size": 4, "minibatch_size": 2, "ppo_epochs": 1,
+ "eval_every": 1, "out_dir": "$TMP/ppo"}
+JSON
+expect_output "ppo with a KL penalty" '"score_last"' "$RLHF" ppo --config "$TMP/ppo.json"
+expect_output "the PPO policy generates like any checkpoint" '"ids"' \
+  "$RLHF" generate --model "$TMP/ppo/last" --prompt "Hello" --max-new-tokens 4 --json
+expect_error "ppo with a policy as reward model" "not a reward checkpoint" \
+  "$RLHF" ppo --config "$TMP/ppo.json" --set reward_from="$TMP/sft/best" --out "$TMP/ppo-bad"
+expect_output "labeling sample puts K candidates per prompt into the database" '"imported":' \
+  "$RLHF" labeling sample --model "$TMP/sft/best" --prompts "$PROJECT/data/sft/self-instruct/seed_tasks.jsonl" \
+  --db "$TMP/samples.db" --k 2 --max-prompts 3 --max-new-tokens 6
+expect_error "report without its eval.json" "no such file" "$RLHF" report --eval "$TMP/nope.json" --out "$TMP/r.html"
+
+# The pipeline, interrupted with Ctrl+C (SIGINT) in the middle of pretraining, then resumed: the
+# interrupted stage continues from its last checkpoint and both databases pass SQLite's integrity check.
+cat > "$TMP/pipeline.json" <<JSON
+{"run_dir": "$TMP/pipeline",
+ "tokenizer": {"train_vocab_size": 300, "train_files": ["$PROJECT/data/corpus/us_constitution.txt"]},
+ "pretrain": {"set": ["model.n_layer=1", "model.n_head=2", "model.n_embd=32", "model.block_size=64",
+                      "data.files=[\"$PROJECT/data/corpus/us_constitution.txt\"]", "data.cache_dir=$TMP/cache",
+                      "train.max_steps=600", "train.batch_size=32", "train.eval_every=20", "train.warmup_steps=1",
+                      "eval_batches=1"]},
+ "sft": {"set": ["data.files=[\"$PROJECT/data/sft/self-instruct/seed_tasks.jsonl\"]", "train.max_steps=2",
+                 "train.batch_size=4", "train.eval_every=2", "train.warmup_steps=1"]},
+ "sample": {"prompt_files": ["$PROJECT/data/sft/self-instruct/seed_tasks.jsonl"], "k": 2, "max_prompts": 4,
+            "max_prompt_tokens": 24, "sampling": {"max_new_tokens": 4}},
+ "label": {"source": "import", "import_files": ["$TMP/hh.jsonl"]},
+ "reward": {"set": ["data.eval_files=[\"$PROJECT/data/preference/hh-rlhf/harmless-base-test.jsonl.gz\"]",
+                    "data.valid_percent=20", "train.max_steps=2", "train.batch_size=4", "train.eval_every=2",
+                    "train.warmup_steps=1", "normalize.mode=none"]},
+ "ppo": {"set": ["data.prompt_files=[\"$PROJECT/data/sft/self-instruct/seed_tasks.jsonl\"]", "iterations=1",
+                 "rollout_size=2", "minibatch_size=2", "ppo_epochs=1", "sampling.max_new_tokens=4",
+                 "data.max_prompt_tokens=24", "data.max_eval_prompts=2"]},
+ "eval": {"set": ["helpful_prompt_files=[\"$PROJECT/data/eval/fastchat/mt_bench_question.jsonl\"]",
+                  "max_helpful_prompts=2", "sampling.max_new_tokens=4", "max_prompt_tokens=24",
+                  "truthfulqa_file=$PROJECT/data/eval/truthfulqa/TruthfulQA.csv", "max_truthfulqa=2",
+                  "hh_files=[\"$PROJECT/data/preference/hh-rlhf/harmless-base-test.jsonl.gz\"]", "max_hh_pairs=2",
+                  "anthropic_files=[\"$PROJECT/data/eval/anthropic-evals/survival-instinct.jsonl\"]",
+                  "max_anthropic_per_file=2", "heldout_text_files=[\"$PROJECT/data/corpus/us_constitution.txt\"]",
+                  "max_heldout_tokens=128", "cache_dir=$TMP/cache", "ab_pairs=2"]},
+ "runtime": {"device": "cpu"}}
+JSON
+# Job control on: a background job of a script otherwise starts with SIGINT ignored.
+set -m
+"$RLHF" pipeline --config "$TMP/pipeline.json" >"$TMP/pipeline.out" 2>"$TMP/pipeline.err" &
+pipeline_pid=$!
+set +m
+for _ in $(seq 600); do  # until pretraining has written a checkpoint (at most 60 s)
+  [[ -f "$TMP/pipeline/pretrain/last/config.json" ]] && break
+  sleep 0.1
+done
+kill -INT "$pipeline_pid"
+wait "$pipeline_pid"
+interrupted_rc=$?
+if [[ $interrupted_rc -ne 0 && -f "$TMP/pipeline/pretrain/last/config.json" ]]; then pass "Ctrl+C stops the pipeline mid-pretraining"
+else fail "Ctrl+C stops the pipeline mid-pretraining: rc=$interrupted_rc $(tail -c 300 "$TMP/pipeline.err")"; fi
+expect_output "the pipeline resumes and finishes" '"eval"' "$RLHF" pipeline --config "$TMP/pipeline.json" --resume
+if grep -q "resuming from $TMP/pipeline/pretrain/last" "$TMP/stderr"; then pass "the interrupted stage continued from its checkpoint"
+else fail "the interrupted stage continued from its checkpoint: $(grep pipeline: "$TMP/stderr" | head -5)"; fi
+for db in pipeline.db labels.db; do
+  expect_output "$db passes the integrity check after the interruption" "ok" sqlite3 "$TMP/pipeline/$db" "PRAGMA integrity_check"
+done
+expect_output "the report was written" "RLHF evaluation report" cat "$TMP/pipeline/eval/report.html"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,0 +1,107 @@
+// `rlhf eval` on tiny policies: every measurement lands in eval.json with its interval, the reference
+// wins half against itself, the report is written, and the blind A/B batch goes into the labeling
+// database once, with the human win rate read back after someone ranks it.
+#include <gtest/gtest.h>
+
+#include "core/config.h"
+#include "eval/eval_stage.h"
+#include "labeling/tasks.h"
+#include "ppo_test_util.h"
+#include "storage/labelers.h"
+#include "storage/prompts.h"
+#include "storage/schema.h"
+#include "storage/clock.h"
+
+namespace rlhf {
+namespace {
+
+EvalConfig tiny_eval(const std::filesystem::path& dir) {
+  test::write_tiny_checkpoint(dir / "base", 64);
+  test::write_tiny_reward_checkpoint(dir / "base", dir / "rm");
+  EvalConfig c;
+  c.policies = {{"base", (dir / "base").string()}, {"sft", (dir / "base").string()}};
+  c.reference = "sft";
+  c.ab_policy = "base";
+  c.reward_from = (dir / "rm").string();
+  c.helpful_prompt_files = {test::project_file("data/eval/fastchat/vicuna_bench_question.jsonl").string()};
+  c.max_helpful_prompts = 6;
+  c.sampling.max_new_tokens = 8;
+  c.max_prompt_tokens = 32;
+  c.truthfulqa_file = test::project_file("data/eval/truthfulqa/TruthfulQA.csv").string();
+  c.max_truthfulqa = 6;
+  c.hh_files = {test::project_file("data/preference/hh-rlhf/harmless-base-test.jsonl.gz").string()};
+  c.max_hh_pairs = 8;
+  c.anthropic_files = {test::project_file("data/eval/anthropic-evals/corrigible-more-HHH.jsonl").string()};
+  c.max_anthropic_per_file = 6;
+  c.heldout_text_files = {test::project_file("data/corpus/us_constitution.txt").string()};
+  c.max_heldout_tokens = 256;
+  c.cache_dir = (dir / "cache").string();
+  c.labeling_db = (dir / "labels.db").string();
+  c.ab_pairs = 3;
+  c.out_dir = (dir / "eval").string();
+  c.runtime.device = "cpu";
+  return c;
+}
+
+TEST(EvalStage, EveryMeasurementIsReportedWithItsSize) {
+  test::TempDir tmp;
+  auto config = tiny_eval(tmp.path());
+  auto eval = run_eval(config);
+  const auto& t = eval["table"];
+  for (const char* metric : {"helpful_win_rate", "reward_mean", "truthfulqa_mc1", "truthfulqa_mc1_few_shot",
+                             "truthfulqa_mc2", "truthfulqa_mc2_few_shot", "hh_chosen_preferred", "anthropic_hhh_rate",
+                             "kl_from_sft", "heldout_perplexity", "response_length"})
+    for (const char* policy : {"base", "sft"}) EXPECT_FALSE(t[metric][policy].is_null()) << metric << " " << policy;
+  // The same weights sampled with the same seed: the reference ties with itself, KL is 0.
+  EXPECT_DOUBLE_EQ(t["helpful_win_rate"]["sft"]["value"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(t["kl_from_sft"]["base"]["value"].get<double>(), 0.0);
+  EXPECT_EQ(t["truthfulqa_mc1"]["sft"]["n"], 6);
+  EXPECT_EQ(t["hh_chosen_preferred"]["sft"]["n"], 8);
+  EXPECT_EQ(t["anthropic_hhh_rate"]["sft"]["n"], 6);
+  EXPECT_GT(t["heldout_perplexity"]["sft"]["value"].get<double>(), 1.0);
+  EXPECT_EQ(eval["reward_model"]["pairs"], 8);
+  EXPECT_TRUE(std::filesystem::exists(tmp / "eval" / "report.html"));
+  EXPECT_TRUE(std::filesystem::exists(tmp / "eval" / "summary.json"));
+}
+
+TEST(EvalStage, TheBlindAbBatchIsImportedOnceAndHumanRankingsGiveAWinRate) {
+  test::TempDir tmp;
+  auto config = tiny_eval(tmp.path());
+  config.truthfulqa_file = "";
+  config.hh_files.clear();
+  config.anthropic_files.clear();
+  config.heldout_text_files.clear();
+  auto first = run_eval(config);
+  EXPECT_EQ(first["labeling"]["imported"], 3);
+  EXPECT_TRUE(first["labeling"]["human_win_rate"].is_null());
+  EXPECT_EQ(run_eval(config)["labeling"]["imported"], 0);  // same samples: nothing new
+
+  // Someone ranks one pair, preferring the A/B policy's response ("a").
+  auto db = storage::open_database(config.labeling_db);
+  storage::insert_labeler(db, "ann", "labeler", std::string(64, 'a'), storage::utc_now());
+  auto ann = *storage::find_labeler_by_name(db, "ann");
+  auto task = labeling::next_task(db, ann)["assignment"];
+  ASSERT_FALSE(task.is_null());
+  int64_t a_id = -1, b_id = -1;
+  for (const auto& r : storage::responses_of(db, task["prompt"]["id"].get<int64_t>()))
+    (r.external_id == "a" ? a_id : b_id) = r.id;
+  ASSERT_EQ(labeling::submit(db, ann, task["id"], "ann-key-0001", {{"tiers", {{a_id}, {b_id}}}}).status, 201);
+  auto again = run_eval(config);
+  EXPECT_DOUBLE_EQ(again["labeling"]["human_win_rate"]["value"].get<double>(), 1.0);
+  EXPECT_EQ(again["labeling"]["human_win_rate"]["n"], 1);
+}
+
+TEST(EvalStage, AnUnknownReferenceIsRefusedByName) {
+  test::TempDir tmp;
+  auto config = tiny_eval(tmp.path());
+  config.reference = "ppo";
+  try {
+    run_eval(config);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("reference \"ppo\""), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace rlhf
