@@ -14,6 +14,7 @@
 #include "core/chat_format.h"
 #include "core/model_io.h"
 #include "core/runtime.h"
+#include "core/utf8.h"
 #include "core/trainer.h"
 #include "eval/eval_data.h"
 #include "eval/likelihood.h"
@@ -132,6 +133,11 @@ std::vector<RankingGroup> heldout_hh(const EvalConfig& config) {
   return groups;
 }
 
+std::string trimmed_utf8(const std::string& text) {
+  const auto a = text.find_first_not_of(" \n\t"), b = text.find_last_not_of(" \n\t");
+  return valid_utf8(a == std::string::npos ? "" : text.substr(a, b - a + 1));
+}
+
 // A/B: puts `ab` vs reference responses into the labeling database as a blind batch (order
 // randomised by a stable hash; the policy name is stored as the response's model, never shown), and
 // reads back the human win rate of what people have ranked so far.
@@ -146,10 +152,15 @@ json ab_batch(const EvalConfig& config, const std::vector<std::string>& prompts,
   const std::string batch = "eval-ab-" + config.ab_policy + "-vs-" + config.reference + "-" + std::string(hash, 8);
   auto db = storage::open_database(config.labeling_db);
   std::ostringstream tasks;
+  int64_t pairs = 0;
   for (int64_t i = 0; i < n; ++i) {
+    // People compare two distinct, non-empty answers; other pairs are left out of the batch.
+    const std::string a_text = trimmed_utf8(ab.responses[i]), b_text = trimmed_utf8(ref.responses[i]);
+    if (a_text.empty() || b_text.empty() || a_text == b_text) continue;
+    ++pairs;
     std::string message = first_human_message(prompts[i]);
-    json a = {{"id", "a"}, {"text", ab.responses[i]}, {"model", config.ab_policy}};
-    json b = {{"id", "b"}, {"text", ref.responses[i]}, {"model", config.reference}};
+    json a = {{"id", "a"}, {"text", a_text}, {"model", config.ab_policy}};
+    json b = {{"id", "b"}, {"text", b_text}, {"model", config.reference}};
     json responses = stable_hash(prompts[i]) % 2 ? json::array({a, b}) : json::array({b, a});
     tasks << json{{"id", batch + "-" + std::to_string(i)}, {"kind", "helpful"}, {"prompt", message},
                   {"responses", responses}, {"batch", batch}}.dump(-1, ' ', false, json::error_handler_t::replace)
@@ -171,7 +182,7 @@ json ab_batch(const EvalConfig& config, const std::vector<std::string>& prompts,
     const bool ref_top = std::find(top.begin(), top.end(), "b") != top.end();
     wins += ab_top && ref_top ? 0.5 : ab_top ? 1.0 : 0.0;
   }
-  return {{"db", config.labeling_db}, {"batch", batch}, {"pairs", n}, {"imported", imported.imported},
+  return {{"db", config.labeling_db}, {"batch", batch}, {"pairs", pairs}, {"imported", imported.imported},
           {"human_win_rate", rate(wins, judged)}};
 }
 

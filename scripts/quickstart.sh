@@ -20,19 +20,8 @@ RLHF=${RLHF:-build/app/rlhf}
 
 echo "== stages and wall time (runs/quickstart/pipeline.json)"
 cat runs/quickstart/pipeline.json
-echo "== evaluation (runs/quickstart/eval/eval.json; open runs/quickstart/eval/report.html in a browser)"
-python3 - <<'PY' 2>/dev/null || cat runs/quickstart/eval/summary.json
-import json
-e = json.load(open("runs/quickstart/eval/eval.json"))
-print("%-28s" % "metric" + "".join("%12s" % p for p in e["policies"]))
-for metric, row in e["table"].items():
-    cells = []
-    for p in e["policies"]:
-        v = row.get(p)
-        cells.append("%12s" % ("-" if not v else "%.3f" % v["value"]))
-    print("%-28s" % metric + "".join(cells))
-print("reward model held-out accuracy:", e["reward_model"])
-PY
+echo "== evaluation table (runs/quickstart/eval/summary.json; open runs/quickstart/eval/report.html in a browser)"
+cat runs/quickstart/eval/summary.json
 
 echo "== the PPO policy answers (greedy)"
 "$RLHF" generate --model runs/quickstart/ppo/last --greedy --max-new-tokens 48 --stop $'\n\nHuman:' \
