@@ -207,7 +207,11 @@ json metric_info() {
           {"anthropic_hhh_rate", info("Harmless: A/B answers matching the more-HHH behaviour", true, "percent")},
           {"kl_from_sft", info("Cost: KL from the reference (nats per response)", false, "number")},
           {"heldout_perplexity", info("Cost: held-out pretraining perplexity", false, "number")},
-          {"response_length", info("Response length (tokens)", false, "number")}};
+          {"response_length", [&] {
+             auto j = info("Response length (tokens)", false, "number");
+             j["ranked"] = false;  // neither longer nor shorter is better in itself
+             return j;
+           }()}};
 }
 
 }  // namespace

@@ -237,6 +237,7 @@ std::string render_metric_row(const std::string& metric, const json& row, const 
     ++measured;
     if (!best || (higher_is_better ? *c.value > *best : *c.value < *best)) best = c.value;
   }
+  if (member(info, "ranked") == json(false)) measured = 0;  // e.g. response length: no better direction
   std::string html = "<tr data-metric=\"" + escape_html(metric) + "\"><th scope=\"row\">" +
                      escape_html(title.is_null() ? metric : text_of(title));
   if (!title.is_null()) html += "<span class=\"key\">" + escape_html(metric) + "</span>";

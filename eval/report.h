@@ -18,6 +18,7 @@
 //   },
 //   "metric_info": {"helpful_win_rate": {"title": "Helpful: win rate vs SFT (reward model judge)",
 //                                        "higher_is_better": true, "format": "percent"}, ...},
+//                                                      // "ranked": false: no best cell (e.g. length)
 //   "reward_model": {"accuracy": 0.56, "ci95": [0.51, 0.60], "pairs": 440},
 //   "samples": [{"prompt": "...", "responses": {"sft": "...", "ppo": "..."},
 //                "scores": {"sft": 0.1, "ppo": 0.7}}],

@@ -132,6 +132,13 @@ TEST(EvalReport, BestCellIsMarkedPerRowRespectingHigherIsBetter) {
   EXPECT_EQ(best_flags("heldout_perplexity"), (std::vector<bool>{false, true, false}));  // lower is better here
   EXPECT_EQ(best_flags("response_length"), (std::vector<bool>{false, false, false}));    // one value: nothing to compare
   EXPECT_NE(row_of(html, "heldout_perplexity").find("Held-out perplexity"), std::string::npos);
+  // "ranked": false opts a metric out of best-marking even when several policies have values.
+  eval["table"]["response_length"] = {{"base", 10.0}, {"sft", 20.0}, {"ppo", 2.0}};
+  eval["metric_info"]["response_length"] = {{"ranked", false}};
+  const std::string unranked = render_report_html(eval, {});
+  std::vector<bool> flags;
+  for (const auto& c : cells_of(row_of(unranked, "response_length"))) flags.push_back(c.find("class=\"best\"") != std::string::npos);
+  EXPECT_EQ(flags, (std::vector<bool>{false, false, false}));
 }
 
 TEST(EvalReport, PercentFormatWithInterval) {
