@@ -67,6 +67,13 @@ TEST(EvalStage, EveryMeasurementIsReportedWithItsSize) {
 TEST(EvalStage, TheBlindAbBatchIsImportedOnceAndHumanRankingsGiveAWinRate) {
   test::TempDir tmp;
   auto config = tiny_eval(tmp.path());
+  // Another policy (other weights) for the A/B pairs: identical answers are never put to people.
+  auto base = load_checkpoint(tmp / "base");
+  torch::manual_seed(9);
+  GPT other(base.model);
+  save_checkpoint(tmp / "other", make_checkpoint(other, base.tokenizer));
+  config.policies = {{"other", (tmp / "other").string()}, {"sft", (tmp / "base").string()}};
+  config.ab_policy = "other";
   config.truthfulqa_file = "";
   config.hh_files.clear();
   config.anthropic_files.clear();
