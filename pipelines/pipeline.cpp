@@ -150,11 +150,7 @@ class PipelineRunner {
       s.tokenizer = TokenizerSource{(run_ / "tokenizer").string(), 0, {}};
       s.out_dir = (run_ / "pretrain").string();
       s.runtime = c_.runtime;
-      p = training(json(s), s.out_dir, [s](bool resume) {
-        // A fresh run must take the tokenizer stage's output, not one left in OUT by an earlier run.
-        if (!resume) fs::remove_all(fs::path(s.out_dir) / "tokenizer");
-        run_pretrain(s, resume);
-      });
+      p = training(json(s), s.out_dir, [s](bool resume) { run_pretrain(s, resume); });
     } else if (stage == "sft") {
       auto s = stage_config<SftConfig>(c_.sft);
       s.init_from = base.string();

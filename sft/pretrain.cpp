@@ -37,6 +37,8 @@ json run_pretrain(const PretrainConfig& input_config, bool resume) {
   PretrainConfig config = input_config;
   const fs::path out(config.out_dir);
   if (resume) require_resumable(out, "pretrain");
+  // A fresh run owns OUT: it must not inherit the tokenizer an earlier run left there.
+  if (!resume) fs::remove_all(out / "tokenizer");
   const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
 
   // The model and tokenizer: from a checkpoint, or fresh with the configured architecture.
