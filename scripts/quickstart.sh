@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RLHF=${RLHF:-build/app/rlhf}
+mkdir -p runs
 
 "$RLHF" pipeline --config configs/quickstart.json "$@" > runs/quickstart.pipeline.json 2> >(tee runs/quickstart.log >&2) ||
   { echo "quickstart: the pipeline failed; see runs/quickstart.log" >&2; exit 1; }
