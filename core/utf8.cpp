@@ -11,4 +11,9 @@ std::string valid_utf8(const std::string& text) {
   return json::parse(json(text).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>();
 }
 
+std::string clean_answer(const std::string& text) {
+  const auto a = text.find_first_not_of(" \n\t"), b = text.find_last_not_of(" \n\t");
+  return valid_utf8(a == std::string::npos ? "" : text.substr(a, b - a + 1));
+}
+
 }  // namespace rlhf

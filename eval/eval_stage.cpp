@@ -133,11 +133,6 @@ std::vector<RankingGroup> heldout_hh(const EvalConfig& config) {
   return groups;
 }
 
-std::string trimmed_utf8(const std::string& text) {
-  const auto a = text.find_first_not_of(" \n\t"), b = text.find_last_not_of(" \n\t");
-  return valid_utf8(a == std::string::npos ? "" : text.substr(a, b - a + 1));
-}
-
 // A/B: puts `ab` vs reference responses into the labeling database as a blind batch (order
 // randomised by a stable hash; the policy name is stored as the response's model, never shown), and
 // reads back the human win rate of what people have ranked so far.
@@ -155,7 +150,7 @@ json ab_batch(const EvalConfig& config, const std::vector<std::string>& prompts,
   int64_t pairs = 0;
   for (int64_t i = 0; i < n; ++i) {
     // People compare two distinct, non-empty answers; other pairs are left out of the batch.
-    const std::string a_text = trimmed_utf8(ab.responses[i]), b_text = trimmed_utf8(ref.responses[i]);
+    const std::string a_text = clean_answer(ab.responses[i]), b_text = clean_answer(ref.responses[i]);
     if (a_text.empty() || b_text.empty() || a_text == b_text) continue;
     ++pairs;
     std::string message = first_human_message(prompts[i]);

@@ -25,12 +25,6 @@ json conversation_of(const std::string& prompt) {
   return turns;
 }
 
-// Trimmed, with bytes that are not valid UTF-8 (a sample can stop inside a character) replaced.
-std::string clean_text(const std::string& text) {
-  const auto a = text.find_first_not_of(" \n\t"), b = text.find_last_not_of(" \n\t");
-  const std::string trimmed = a == std::string::npos ? "" : text.substr(a, b - a + 1);
-  return valid_utf8(trimmed);
-}
 
 }  // namespace
 
@@ -60,7 +54,7 @@ json sample_candidates(const SampleCandidatesConfig& config) {
     json responses = json::array();
     std::vector<std::string> seen;
     for (int64_t r = 0; r < config.k; ++r) {
-      std::string text = clean_text(g.texts[r]);
+      std::string text = clean_answer(g.texts[r]);
       if (text.empty() || std::find(seen.begin(), seen.end(), text) != seen.end()) continue;  // people rank distinct texts
       seen.push_back(text);
       responses.push_back({{"id", "r" + std::to_string(r)}, {"text", text}, {"model", config.model}});

@@ -36,8 +36,7 @@ ValueLoss value_loss(const torch::Tensor& values, const torch::Tensor& old_value
   return out;
 }
 
-torch::Tensor entropy_from_logits(const torch::Tensor& logits) {
-  auto logp = torch::log_softmax(logits, -1);                                       // (B, N, V)
+torch::Tensor entropy_from_logprobs(const torch::Tensor& logp) {
   return -(logp.exp() * logp).sum(-1);                                               // (B, N)
 }
 

@@ -23,7 +23,7 @@ struct ValueLoss {
 ValueLoss value_loss(const torch::Tensor& values, const torch::Tensor& old_values, const torch::Tensor& returns,
                      const torch::Tensor& mask, double value_clip);
 
-// Entropy of softmax(logits) per position: (B, N, V) -> (B, N).
-torch::Tensor entropy_from_logits(const torch::Tensor& logits);
+// Entropy per position from log-probabilities over the vocabulary: (B, N, V) -> (B, N).
+torch::Tensor entropy_from_logprobs(const torch::Tensor& logp);
 
 }  // namespace rlhf

@@ -4,6 +4,7 @@
 
 #include "core/model_io.h"
 #include "core/state_dict.h"
+#include "ppo/losses.h"
 
 namespace rlhf {
 
@@ -14,8 +15,11 @@ torch::Tensor response_logits(const torch::Tensor& logits, int64_t prompt_length
   return logits.narrow(1, prompt_length - 1, response_length);
 }
 
-torch::Tensor token_logprobs(const torch::Tensor& logits, const torch::Tensor& tokens, double temperature) {
-  auto logp = torch::log_softmax(logits.to(torch::kFloat) / temperature, -1);        // (B, N, V)
+torch::Tensor log_softmax_at(const torch::Tensor& logits, double temperature) {
+  return torch::log_softmax(logits.to(torch::kFloat) / temperature, -1);              // (B, N, V)
+}
+
+torch::Tensor pick(const torch::Tensor& logp, const torch::Tensor& tokens) {
   return logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1);                           // (B, N)
 }
 
@@ -48,11 +52,9 @@ ResponseEvaluation PolicyValueImpl::evaluate(const torch::Tensor& ids, const tor
   auto logits = response_logits(out.logits, prompt_length, N);                        // (B, N, V)
   auto tokens = ids.narrow(1, prompt_length, N);                                      // (B, N)
   ResponseEvaluation result;
-  result.logprobs = token_logprobs(logits, tokens, temperature);
-  if (with_entropy) {
-    auto logp = torch::log_softmax(logits.to(torch::kFloat) / temperature, -1);
-    result.entropy = -(logp.exp() * logp).sum(-1);                                    // (B, N)
-  }
+  auto logp = log_softmax_at(logits, temperature);                                    // (B, N, V), once
+  result.logprobs = pick(logp, tokens);
+  if (with_entropy) result.entropy = entropy_from_logprobs(logp);                     // (B, N)
   torch::Tensor hidden = out.hidden;                                                  // (B, T, C)
   if (!value->shared()) {
     ForwardOptions value_options;
@@ -71,7 +73,7 @@ torch::Tensor response_logprobs(GPT& model, const torch::Tensor& ids, const torc
   ForwardOptions options;
   options.attention_mask = attention_mask;
   auto logits = response_logits(model->forward(ids, options).logits, prompt_length, N);
-  return token_logprobs(logits, ids.narrow(1, prompt_length, N), temperature);
+  return pick(log_softmax_at(logits, temperature), ids.narrow(1, prompt_length, N));
 }
 
 PolicyValue make_policy_value(const Checkpoint& policy_init, const Checkpoint* reward_init, bool shared_value,
