@@ -14,6 +14,7 @@ void register_train_commands(CLI::App& app);      // pretrain, sft, reward, ppo,
 void register_reward_score_command(CLI::App* reward);  // reward score (reward_commands.cpp)
 void register_report_commands(CLI::App& app);     // report (report_commands.cpp)
 void register_pipeline_commands(CLI::App& app);   // pipeline, labeling sample (pipeline_commands.cpp)
+void register_launch_command(CLI::App& app);      // launch (launch_commands.cpp)
 #endif
 
 }  // namespace rlhf::app

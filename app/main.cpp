@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   rlhf::app::register_train_commands(app);
   rlhf::app::register_report_commands(app);
   rlhf::app::register_pipeline_commands(app);
+  rlhf::app::register_launch_command(app);
 #endif
 
   try {

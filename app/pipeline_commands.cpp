@@ -4,6 +4,7 @@
 
 #include "app/commands.h"
 #include "core/config.h"
+#include "core/distributed.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/sample_candidates.h"
 
@@ -36,6 +37,7 @@ void register_pipeline_commands(CLI::App& app) {
   pipeline->add_option("--from", pipeline_args->from, "Rerun this stage and every stage after it");
   pipeline->add_option("--only", pipeline_args->only, "Run just this stage");
   pipeline->callback([pipeline_args] {
+    require_single_process("rlhf pipeline");
     auto config = load_config<PipelineConfig>(pipeline_args->config, pipeline_args->overrides);
     auto result = run_pipeline(config, {pipeline_args->resume, pipeline_args->from, pipeline_args->only});
     std::cout << result.dump(2) << "\n";
@@ -59,6 +61,7 @@ void register_pipeline_commands(CLI::App& app) {
   sample->add_option("--batch", args->config.batch, "Labeling batch name")->capture_default_str();
   sample->add_option("--device", args->config.runtime.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   sample->callback([args] {
+    require_single_process("rlhf labeling sample");
     auto config = args->config;
     config.sampling.max_new_tokens = args->max_new_tokens;
     config.sampling.temperature = args->temperature;

@@ -4,6 +4,8 @@
 
 #include "app/commands.h"
 #include "core/config.h"
+#include "core/distributed.h"
+#include "core/runtime.h"
 #include "labeling/export.h"
 #include "storage/schema.h"
 #include "eval/eval_stage.h"
@@ -17,6 +19,29 @@ namespace rlhf::app {
 namespace {
 
 using nlohmann::json;
+
+// Replaces each labeling database in `files` by the name of its export in OUT; writes the export
+// when `write` (the other ranks of a data-parallel job read rank 0's).
+void export_label_databases(std::vector<std::string>& files, const std::string& out_dir, labeling::ExportFormat format,
+                            bool write) {
+  const bool prompts = format == labeling::ExportFormat::Prompts;
+  for (auto& file : files) {
+    const std::filesystem::path path(file);
+    if (path.extension() != ".db" && path.extension() != ".sqlite") continue;
+    const auto exported = (std::filesystem::path(out_dir) / path.stem()).string() + (prompts ? ".prompts.jsonl" : ".rankings.jsonl");
+    if (write) {
+      if (!std::filesystem::exists(path)) throw std::runtime_error(file + ": no such labeling database");
+      std::filesystem::create_directories(out_dir);
+      auto db = storage::open_database(file);
+      const size_t lines = labeling::export_to_file(db, format, exported);
+      std::cerr << (prompts ? "ppo: exported " : "reward: exported ") << lines << (prompts ? " prompts" : " rankings")
+                << " from " << file << " to " << exported << "\n";
+    } else if (!std::filesystem::exists(exported)) {
+      throw std::runtime_error(exported + ": rank 0's export of " + file + " is not visible here (OUT must be on a shared filesystem)");
+    }
+    file = exported;
+  }
+}
 
 struct StageFlags {
   std::string config;
@@ -64,34 +89,25 @@ CLI::App* register_stage(CLI::App& app, const char* name, const char* help, Run 
 
 // The reward stage reads rankings files; a labeling database (*.db) among its inputs is exported
 // here to OUT/<name>.rankings.jsonl first (live submissions, lossless), so the stage itself never
-// touches the database.
-void export_label_databases(std::vector<std::string>& files, const std::string& out_dir,
+// touches the database. Data parallel, rank 0 exports once and every rank reads that export, so all
+// ranks see the same rankings even while people keep labeling.
+void export_label_databases(std::vector<std::string>& files, const std::string& out_dir, const RuntimeConfig& runtime,
                             labeling::ExportFormat format = labeling::ExportFormat::Rankings) {
-  const bool prompts = format == labeling::ExportFormat::Prompts;
-  for (auto& file : files) {
-    const std::filesystem::path path(file);
-    if (path.extension() != ".db" && path.extension() != ".sqlite") continue;
-    if (!std::filesystem::exists(path)) throw std::runtime_error(file + ": no such labeling database");
-    std::filesystem::create_directories(out_dir);
-    const auto exported = (std::filesystem::path(out_dir) / path.stem()).string() + (prompts ? ".prompts.jsonl" : ".rankings.jsonl");
-    auto db = storage::open_database(file);
-    const size_t lines = labeling::export_to_file(db, format, exported);
-    std::cerr << (prompts ? "ppo: exported " : "reward: exported ") << lines << (prompts ? " prompts" : " rankings")
-              << " from " << file << " to " << exported << "\n";
-    file = exported;
-  }
+  Distributed& dist = init_distributed(select_device(runtime.device));
+  dist.main_first("waiting for rank 0 to export the labeling database",
+                  [&] { export_label_databases(files, out_dir, format, dist.is_main()); });
 }
 
 json run_reward_from_any_source(RewardConfig config, bool resume) {
-  export_label_databases(config.data.train_files, config.out_dir);
-  export_label_databases(config.data.eval_files, config.out_dir);
+  export_label_databases(config.data.train_files, config.out_dir, config.runtime);
+  export_label_databases(config.data.eval_files, config.out_dir, config.runtime);
   return run_reward(config, resume);
 }
 
 // PPO samples from a labeling database's prompts (exported to OUT/<name>.prompts.jsonl first).
 json run_ppo_from_any_source(PpoConfig config, bool resume) {
-  export_label_databases(config.data.prompt_files, config.out_dir, labeling::ExportFormat::Prompts);
-  export_label_databases(config.data.eval_prompt_files, config.out_dir, labeling::ExportFormat::Prompts);
+  export_label_databases(config.data.prompt_files, config.out_dir, config.runtime, labeling::ExportFormat::Prompts);
+  export_label_databases(config.data.eval_prompt_files, config.out_dir, config.runtime, labeling::ExportFormat::Prompts);
   return run_ppo(config, resume);
 }
 
@@ -109,6 +125,7 @@ void register_train_commands(CLI::App& app) {
   register_stage<EvalConfig>(app, "eval", "Compare policies: helpful, honest, harmless, and the costs",
                              [](const EvalConfig& config, bool resume) {
                                if (resume) throw std::runtime_error("eval: nothing to resume (rerun it)");
+                               require_single_process("rlhf eval");
                                return run_eval(config)["table"];
                              });
 }

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/foreach_adamw.h"
+
 namespace rlhf {
 
 double learning_rate_at(const TrainConfig& config, int64_t step) {
@@ -27,7 +29,7 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(const torch::nn::Module& model, 
                                  torch::optim::AdamWOptions(options).weight_decay(config.weight_decay)));
   groups.emplace_back(no_decay,
                       std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(options).weight_decay(0.0)));
-  return std::make_unique<torch::optim::AdamW>(std::move(groups), options);
+  return std::make_unique<ForeachAdamW>(std::move(groups), options);
 }
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {

@@ -1,5 +1,6 @@
 // AdamW with two parameter groups: weight decay on matmul weights only; biases, LayerNorm gains and
-// embeddings are not decayed (GPT-2/nanoGPT practice).
+// embeddings are not decayed (GPT-2/nanoGPT practice). The optimizer is the multi-tensor
+// ForeachAdamW (core/foreach_adamw.h), which saves and loads like LibTorch's AdamW.
 #pragma once
 
 #include <torch/torch.h>

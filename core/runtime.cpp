@@ -1,5 +1,7 @@
 #include "core/runtime.h"
 
+#include "core/distributed.h"
+
 #include <dlfcn.h>
 
 #include <stdexcept>
@@ -33,7 +35,9 @@ GetThreads openblas_get() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAU
 
 torch::Device apply_runtime(const std::string& device, int threads) {
   configure_threads(threads);
-  return select_device(device);
+  const auto selected = select_device(device);
+  init_distributed(selected);  // joins the job when the environment describes one (WORLD_SIZE > 1)
+  return selected;
 }
 
 int blas_num_threads() {
@@ -48,8 +52,9 @@ ThreadSetup configure_threads(int torch_threads, int blas_threads) {
 }
 
 ThreadSetup configure_threads(int threads) {
+  // Processes started together on one machine (rlhf launch, torchrun) share its cores.
   const int cores = std::max(1u, std::thread::hardware_concurrency());
-  const int n = threads > 0 ? threads : cores;
+  const int n = threads > 0 ? threads : std::max(1, cores / distributed_env_from_process().local_world_size);
   // Measured on 2 cores (bench_core_speed, README "Threads"): OpenBLAS with all threads and
   // LibTorch's own pool at one thread trains 1.5x and samples (B=16) 4.8x faster than both pools at
   // two threads, which oversubscribe the cores. Without OpenBLAS (e.g. MKL builds) LibTorch's pool

@@ -21,7 +21,8 @@ struct ThreadSetup {
 ThreadSetup configure_threads(int threads);
 ThreadSetup configure_threads(int torch_threads, int blas_threads);
 
-// A stage's runtime in one call: the thread setup, then the device.
+// A stage's runtime in one call: the thread setup, the device, and the data-parallel job when the
+// environment describes one (core/distributed.h).
 torch::Device apply_runtime(const std::string& device, int threads);
 
 // Number of threads OpenBLAS currently uses (-1 when the BLAS is not OpenBLAS).

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace rlhf {
 
@@ -23,10 +24,11 @@ struct TrainConfig {
   int64_t log_every = 10;          // steps between metrics.jsonl lines
   uint64_t seed = 1337;
   int64_t stop_at = 0;             // > 0: stop after this many steps with a checkpoint (continue with --resume)
+  std::string precision = "auto";  // auto: bf16 autocast on CUDA, fp32 on the CPU; or "bf16" / "fp32"
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, max_steps, batch_size, grad_accum, lr, min_lr,
                                                 warmup_steps, weight_decay, beta1, beta2, grad_clip, eval_every,
-                                                log_every, seed, stop_at)
+                                                log_every, seed, stop_at, precision)
 
 // Linear warmup to lr, then cosine decay to min_lr at max_steps (nanoGPT's get_lr).
 double learning_rate_at(const TrainConfig& config, int64_t step);

@@ -2,8 +2,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <iostream>
+#include <optional>
 #include <stdexcept>
 
+#include "core/autocast.h"
+#include "core/distributed.h"
 #include "core/metrics.h"
 #include "core/optimizer.h"
 #include "core/state_dict.h"
@@ -36,10 +40,11 @@ struct LoopState {
   double best_metric = INFINITY;
   json best_eval;
   double seconds = 0.0;
+  int world_size = 1;  // processes that trained it (data parallel)
 };
 
 json to_json(const LoopState& s) {
-  return {{"next_step", s.next_step}, {"tokens_seen", s.tokens_seen},
+  return {{"next_step", s.next_step}, {"tokens_seen", s.tokens_seen}, {"world_size", s.world_size},
           {"loss_first", std::isnan(s.loss_first) ? json(nullptr) : json(s.loss_first)},
           {"best_metric", std::isfinite(s.best_metric) ? json(s.best_metric) : json(nullptr)},
           {"best_eval", s.best_eval}, {"seconds", s.seconds}};
@@ -54,6 +59,7 @@ LoopState from_json(const json& j, const fs::path& where) {
     s.best_metric = j.at("best_metric").is_null() ? INFINITY : j.at("best_metric").get<double>();
     s.best_eval = j.value("best_eval", json());
     s.seconds = j.value("seconds", 0.0);
+    s.world_size = j.value("world_size", 1);
     return s;
   } catch (const json::exception& e) {
     throw std::runtime_error(where.string() + ": trainer_state.json is not resumable: " + e.what());
@@ -86,6 +92,12 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
   fs::create_directories(out_dir);
   const fs::path last_dir = out_dir / "last", best_dir = out_dir / "best";
 
+  // Data parallel (core/distributed.h): every rank runs this loop on its rows of each global batch;
+  // only rank 0 writes. Alone, every collective below is a no-op.
+  Distributed& dist = distributed();
+  if (config.batch_size < dist.world_size())
+    throw std::runtime_error(stage + ": train.batch_size " + std::to_string(config.batch_size) + " is smaller than WORLD_SIZE " +
+                             std::to_string(dist.world_size()) + " (every process takes rows of each micro-batch)");
   LoopState state;
   if (resume) {
     require_resumable(out_dir, stage);
@@ -93,32 +105,55 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
     load_state_dict(model, checkpoint.weights, last_dir.string());
     load_optimizer_state(last_dir, optimizer);
     state = from_json(checkpoint.trainer_state, last_dir);
+    if (state.world_size != dist.world_size() && dist.is_main())
+      std::cerr << stage << ": resuming a run of " << state.world_size << " processes with " << dist.world_size()
+                << ": the same global batches; dropout masks differ from an uninterrupted run\n";
   }
-  MetricsLog metrics(out_dir / "metrics.jsonl", resume ? state.next_step - 1 : -1);
-  ProgressLine progress(stage, config.max_steps);
-  if (resume) progress.message(stage + ": resuming at step " + std::to_string(state.next_step));
+  state.world_size = dist.world_size();
+  dist.broadcast_parameters(model);  // one start for every rank, whatever each one loaded or initialised
+  std::vector<torch::Tensor> parameters = model.parameters();
+  const bool bf16 = !parameters.empty() &&
+                    use_bf16_autocast(config.precision, parameters.front().device(), stage + ": train.precision");
+  std::optional<MetricsLog> metrics;
+  std::optional<ProgressLine> progress;
+  if (dist.is_main()) {
+    metrics.emplace(out_dir / "metrics.jsonl", resume ? state.next_step - 1 : -1);
+    progress.emplace(stage, config.max_steps);
+    if (resume) progress->message(stage + ": resuming at step " + std::to_string(state.next_step));
+    if (dist.active()) progress->message(stage + ": data parallel on " + std::to_string(dist.world_size()) + " processes");
+  }
 
   model.train();
   TrainSummary summary;
   double loss = NAN;
-  double window_seconds = 0.0;
-  int64_t window_tokens = 0;
+  double window_seconds = 0.0, window_communication = 0.0;
+  int64_t window_tokens = 0, window_steps = 0;
   const int64_t end = config.stop_at > 0 ? std::min(config.stop_at, config.max_steps) : config.max_steps;
   for (int64_t step = state.next_step; step < end; ++step) {
     auto start = std::chrono::steady_clock::now();
-    torch::manual_seed(step_seed(config.seed, step, /*stream=*/1));  // dropout masks depend on the step only
+    // Dropout masks depend on the step (and the rank) only.
+    torch::manual_seed(step_seed(config.seed, step, /*stream=*/dist.rank() == 0 ? 1 : 1000 + dist.rank()));
     const double lr = learning_rate_at(config, step);
     set_learning_rate(optimizer, lr);
     optimizer.zero_grad();
     StepPlan plan = hooks.plan_step(step);
     torch::Tensor loss_sum;
     for (auto& micro_loss : plan.micro_losses) {
-      auto l = micro_loss();
+      torch::Tensor l;
+      {
+        BF16Autocast autocast(bf16);  // the forward pass only; backward follows the recorded casts
+        l = micro_loss();
+      }
       l.backward();
       loss_sum = loss_sum.defined() ? loss_sum + l.detach() : l.detach();
     }
+    // Each rank's shares sum to its part of the step loss, so the sums across ranks are the
+    // one-process gradient and loss; clipping then sees the global norm on every rank.
+    dist.all_reduce_gradients(parameters);
     const double grad_norm = clip_gradients(model, config.grad_clip);
-    loss = loss_sum.item<double>();
+    const auto totals = dist.sum({loss_sum.item<double>(), static_cast<double>(plan.tokens)}, "summing the step loss");
+    loss = totals[0];
+    plan.tokens = static_cast<int64_t>(totals[1]);
     if (!std::isfinite(loss) || !std::isfinite(grad_norm))
       throw std::runtime_error(stage + ": step " + std::to_string(step) + ": loss " + std::to_string(loss) +
                                ", gradient norm " + std::to_string(grad_norm) + "; stopped. The last good checkpoint is " +
@@ -130,17 +165,21 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
     state.tokens_seen += plan.tokens;
     window_seconds += seconds;
     window_tokens += plan.tokens;
+    window_communication += dist.take_communication_seconds();
+    ++window_steps;
     if (std::isnan(state.loss_first)) state.loss_first = loss;
     state.next_step = step + 1;
 
     const bool last_step = step + 1 == end;
     if (step % config.log_every == 0 || last_step) {
       const double tokens_per_s = window_seconds > 0 ? window_tokens / window_seconds : 0.0;
-      metrics.write({{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
-                     {"tokens_per_s", tokens_per_s}, {"tokens_seen", state.tokens_seen}});
-      progress.update(step, loss, tokens_per_s, {{"lr", lr}});
-      window_seconds = 0.0;
-      window_tokens = 0;
+      json line = {{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                   {"tokens_per_s", tokens_per_s}, {"tokens_seen", state.tokens_seen}};
+      if (dist.active()) line["allreduce_s_per_step"] = window_communication / static_cast<double>(window_steps);
+      if (metrics) metrics->write(line);
+      if (progress) progress->update(step, loss, tokens_per_s, {{"lr", lr}});
+      window_seconds = window_communication = 0.0;
+      window_tokens = window_steps = 0;
     }
     if ((step + 1) % config.eval_every == 0 || last_step) {
       json eval = evaluate(model, hooks);
@@ -148,19 +187,24 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
       json line = eval;
       line["step"] = step;
       line["eval"] = true;
-      metrics.write(line);
-      progress.message(stage + ": step " + std::to_string(step + 1) + " " + eval.dump());
+      if (metrics) metrics->write(line);
+      if (progress) progress->message(stage + ": step " + std::to_string(step + 1) + " " + eval.dump());
       summary.last_eval = eval;
       if (metric < state.best_metric) {
         state.best_metric = metric;
         state.best_eval = eval;
         state.best_eval["step"] = step;
-        save(best_dir, hooks, state, nullptr);
       }
-      save(last_dir, hooks, state, &optimizer);
+      // Every rank has finished the step, with the same weights (checked: a collective, so it is
+      // also the barrier); rank 0 writes.
+      dist.verify_replicas(model);
+      if (dist.is_main()) {
+        if (state.best_eval.value("step", int64_t{-1}) == step) save(best_dir, hooks, state, nullptr);
+        save(last_dir, hooks, state, &optimizer);
+      }
     }
   }
-  progress.finish();
+  if (progress) progress->finish();
   if (summary.last_eval.is_null() && resume) summary.last_eval = state.best_eval;  // nothing left to run
   summary.steps = state.next_step;
   summary.loss_first = state.loss_first;

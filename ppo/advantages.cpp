@@ -1,5 +1,8 @@
 #include "ppo/advantages.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace rlhf {
 
 torch::Tensor masked_mean(const torch::Tensor& x, const torch::Tensor& mask) {
@@ -17,6 +20,25 @@ torch::Tensor masked_whiten(const torch::Tensor& x, const torch::Tensor& mask) {
   auto mean = masked_mean(x, mask);
   auto var = masked_var(x, mask);
   return (x - mean) * torch::rsqrt(var + 1e-8) * mask;
+}
+
+Moments masked_moments(const torch::Tensor& x, const torch::Tensor& mask, Distributed& dist) {
+  torch::NoGradGuard no_grad;
+  auto xd = x.to(torch::kDouble), md = mask.to(torch::kDouble);
+  auto sums = torch::stack({(xd * md).sum(), (xd * xd * md).sum(), md.sum()}).cpu();  // (3)
+  const auto total = dist.sum({sums[0].item<double>(), sums[1].item<double>(), sums[2].item<double>()},
+                              "summing the advantage moments");
+  Moments m;
+  m.count = total[2];
+  m.mean = total[0] / std::max(1.0, m.count);
+  m.var = std::max(0.0, total[1] - m.count * m.mean * m.mean) / std::max(1.0, m.count - 1.0);
+  return m;
+}
+
+torch::Tensor masked_whiten(const torch::Tensor& x, const torch::Tensor& mask, Distributed& dist) {
+  if (!dist.active()) return masked_whiten(x, mask);
+  const Moments m = masked_moments(x, mask, dist);
+  return (x - m.mean) * (1.0 / std::sqrt(m.var + 1e-8)) * mask;
 }
 
 AdvantagesAndReturns compute_gae(const torch::Tensor& rewards, const torch::Tensor& values, const torch::Tensor& mask,
@@ -42,6 +64,14 @@ double explained_variance(const torch::Tensor& values, const torch::Tensor& retu
   const double var_returns = masked_var(returns, mask).item<double>();
   if (var_returns <= 0) return 0.0;
   return 1.0 - masked_var(returns - values, mask).item<double>() / var_returns;
+}
+
+double explained_variance(const torch::Tensor& values, const torch::Tensor& returns, const torch::Tensor& mask,
+                          Distributed& dist) {
+  if (!dist.active()) return explained_variance(values, returns, mask);
+  const double var_returns = masked_moments(returns, mask, dist).var;
+  const double var_residual = masked_moments(returns - values, mask, dist).var;
+  return var_returns <= 0 ? 0.0 : 1.0 - var_residual / var_returns;
 }
 
 }  // namespace rlhf

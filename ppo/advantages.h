@@ -5,12 +5,22 @@
 
 #include <torch/torch.h>
 
+#include "core/distributed.h"
+
 namespace rlhf {
 
 torch::Tensor masked_mean(const torch::Tensor& x, const torch::Tensor& mask);  // scalar over real tokens
 torch::Tensor masked_var(const torch::Tensor& x, const torch::Tensor& mask);   // unbiased, scalar
 // (x - mean) / std over the real tokens; padded positions come back as 0.
 torch::Tensor masked_whiten(const torch::Tensor& x, const torch::Tensor& mask);
+
+// The same over the real tokens of every rank's rollout together (data-parallel PPO): the moments
+// come from sums all-reduced across ranks. Alone, these are the functions above.
+struct Moments {
+  double mean = 0.0, var = 0.0, count = 0.0;  // var unbiased
+};
+Moments masked_moments(const torch::Tensor& x, const torch::Tensor& mask, Distributed& dist);
+torch::Tensor masked_whiten(const torch::Tensor& x, const torch::Tensor& mask, Distributed& dist);
 
 struct AdvantagesAndReturns {
   torch::Tensor advantages;  // (B, N) GAE(gamma, lambda), not whitened
@@ -25,5 +35,7 @@ AdvantagesAndReturns compute_gae(const torch::Tensor& rewards, const torch::Tens
 // 1 - Var(returns - values) / Var(returns) over real tokens: 1 is a perfect value function, 0 no
 // better than a constant, negative worse.
 double explained_variance(const torch::Tensor& values, const torch::Tensor& returns, const torch::Tensor& mask);
+double explained_variance(const torch::Tensor& values, const torch::Tensor& returns, const torch::Tensor& mask,
+                          Distributed& dist);
 
 }  // namespace rlhf

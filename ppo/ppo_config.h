@@ -47,6 +47,7 @@ struct PpoConfig {
   double weight_decay = 0.0;
   double beta1 = 0.9, beta2 = 0.95;
   double grad_clip = 1.0;
+  std::string precision = "auto";  // training forward passes: auto (bf16 autocast on CUDA, fp32 on the CPU), bf16, fp32
 
   double gamma = 1.0;             // no discount within a response (Ziegler et al.)
   double lambda = 0.95;           // GAE lambda (Ziegler et al.; TRL)
@@ -74,7 +75,7 @@ struct PpoConfig {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PpoConfig, policy_from, reward_from, rule_reward, data, sampling,
                                                 iterations, rollout_size, minibatch_size, ppo_epochs, lr,
-                                                warmup_iterations, weight_decay, beta1, beta2, grad_clip, gamma, lambda,
+                                                warmup_iterations, weight_decay, beta1, beta2, grad_clip, precision, gamma, lambda,
                                                 clip_range, value_clip, vf_coef, entropy_coef, max_approx_kl, kl,
                                                 score_clip, missing_eos_penalty, whiten_advantages, ptx_coef, ptx_data,
                                                 ptx_batch_size, shared_value, eval_every, samples_per_table, seed,

@@ -4,9 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
+#include "core/distributed.h"
 #include "core/metrics.h"
 #include "core/trainer.h"
 #include "ppo/ppo_trainer.h"
@@ -63,7 +65,10 @@ json run_ppo(const PpoConfig& config, bool resume) {
   std::optional<Checkpoint> last;
   if (resume) last = load_checkpoint(out / "last");
   PpoTrainer trainer(config, out, last ? &*last : nullptr);
-  save_resolved_config(out, config);
+  // Data parallel (core/distributed.h): every rank runs the loop on its share of the rollouts; rank 0
+  // alone writes metrics, samples, checkpoints and the summary.
+  Distributed& dist = distributed();
+  if (dist.is_main()) save_resolved_config(out, config);
 
   LoopState state;
   state.beta = config.kl.init_beta;
@@ -72,11 +77,17 @@ json run_ppo(const PpoConfig& config, bool resume) {
     load_optimizer_state(out / "last", trainer.optimizer());
     trainer.kl_controller().set_beta(state.beta);
   }
-  MetricsLog metrics(out / "metrics.jsonl", resume ? state.next_iteration : -1);
-  if (!resume) fs::remove_all(out / "samples");
-  fs::create_directories(out / "samples");
+  std::optional<MetricsLog> metrics;
+  std::optional<ProgressLine> progress;
+  if (dist.is_main()) {
+    metrics.emplace(out / "metrics.jsonl", resume ? state.next_iteration : -1);
+    if (!resume) fs::remove_all(out / "samples");
+    fs::create_directories(out / "samples");
+  }
   auto save_last = [&] {
     state.beta = trainer.kl_controller().beta();
+    dist.verify_replicas(*trainer.model());  // every rank done, with the same weights; rank 0 writes
+    if (!dist.is_main()) return;
     Checkpoint c = trainer.checkpoint();
     c.trainer_state = to_json(state);
     save_checkpoint(out / "last", c, &trainer.optimizer());
@@ -84,9 +95,9 @@ json run_ppo(const PpoConfig& config, bool resume) {
 
   if (!resume) {
     state.score_first = trainer.held_out_score();
-    std::cerr << "ppo: held-out score before training " << state.score_first.dump() << "\n";
+    if (dist.is_main()) std::cerr << "ppo: held-out score before training " << state.score_first.dump() << "\n";
   }
-  ProgressLine progress("ppo", config.iterations);
+  if (dist.is_main()) progress.emplace("ppo", config.iterations);
   const auto start = std::chrono::steady_clock::now();
   const double seconds_before = state.seconds;
   json held_out_last, metrics_last;
@@ -98,25 +109,27 @@ json run_ppo(const PpoConfig& config, bool resume) {
     if (periodic) {
       held_out_last = trainer.held_out_score();
       m["held_out"] = held_out_last;
-      write_samples(out, iteration + 1, result.samples);
+      if (dist.is_main()) write_samples(out, iteration + 1, result.samples);  // rank 0's rollouts
     }
-    metrics.write(m);
+    if (metrics) metrics->write(m);
     metrics_last = m;
-    progress.update(iteration + 1, m["score_mean"].get<double>(), m["tokens_per_s"].get<double>(),
-                    {{"kl", m["kl"]}, {"beta", m["beta"]}});
+    if (progress)
+      progress->update(iteration + 1, m["score_mean"].get<double>(), m["tokens_per_s"].get<double>(),
+                       {{"kl", m["kl"]}, {"beta", m["beta"]}});
     state.next_iteration = iteration + 1;
     state.samples += config.rollout_size;
     state.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const bool stop_here = config.stop_at > 0 && iteration + 1 >= config.stop_at && iteration + 1 < config.iterations;
     if (periodic || stop_here) save_last();
     if (stop_here) {
-      progress.finish();
-      std::cerr << "ppo: stopped at iteration " << iteration + 1 << " (stop_at); continue with --resume\n";
+      if (progress) progress->finish();
+      if (dist.is_main()) std::cerr << "ppo: stopped at iteration " << iteration + 1 << " (stop_at); continue with --resume\n";
       return json{{"stopped_at", iteration + 1}};
     }
   }
-  progress.finish();
+  if (progress) progress->finish();
   if (held_out_last.is_null()) held_out_last = trainer.held_out_score();  // resumed after the last iteration
+  if (!dist.is_main()) return json{{"rank", dist.rank()}};
 
   json summary = {{"score_first", state.score_first.value("score", NAN)},
                   {"score_last", held_out_last.value("score", NAN)},

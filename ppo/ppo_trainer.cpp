@@ -8,6 +8,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "core/autocast.h"
 #include "core/model_io.h"
 #include "core/optimizer.h"
 #include "core/runtime.h"
@@ -26,8 +27,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-double mean_of(const torch::Tensor& t) { return t.numel() ? t.mean().item<double>() : 0.0; }
-double std_of(const torch::Tensor& t) { return t.numel() > 1 ? t.std().item<double>() : 0.0; }
+double sum_of(const torch::Tensor& t) { return t.sum().item<double>(); }
+// Unbiased standard deviation from n, sum and sum of squares.
+double std_from_sums(double n, double sum, double sum_sq) {
+  if (n < 2) return 0.0;
+  return std::sqrt(std::max(0.0, sum_sq - sum * sum / n) / (n - 1.0));
+}
 double mean_of(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
@@ -79,8 +84,16 @@ void check_ppo_config(const PpoConfig& c) {
 }
 
 PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const Checkpoint* resume_from)
-    : config_(config), device_(apply_runtime(config.runtime.device, config.runtime.threads)), kl_controller_(config.kl) {
+    : config_(config),
+      device_(apply_runtime(config.runtime.device, config.runtime.threads)),
+      dist_(distributed()),
+      kl_controller_(config.kl) {
   check_ppo_config(config);
+  const int world = dist_.world_size();
+  if (config.rollout_size % world != 0 || config.minibatch_size % world != 0)
+    throw std::runtime_error("rollout_size " + std::to_string(config.rollout_size) + " and minibatch_size " +
+                             std::to_string(config.minibatch_size) + " must be multiples of WORLD_SIZE " +
+                             std::to_string(world) + " (every process takes an equal share)");
   auto sft = load_init_checkpoint(config.policy_from);
   tokenizer_ = *sft.tokenizer;
   block_size_ = sft.model.block_size;
@@ -94,12 +107,15 @@ PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const C
   model_ = resume_from ? policy_value_from_checkpoint(*resume_from, device_, (out_dir / "last").string())
                        : make_policy_value(sft, scorer_->reward_checkpoint(), config.shared_value, device_);
   model_->eval();  // no dropout in PPO: the first minibatch's ratio must be exactly 1
+  dist_.broadcast_parameters(*model_);
   prompts_ = load_prompt_pool(config.data);
   std::cerr << "ppo: " << prompts_.train.size() << " training / " << prompts_.eval.size() << " held-out prompts\n";
   if (config.ptx_coef > 0) {
     const fs::path tokenizer_dir = out_dir / "tokenizer";
-    tokenizer_->save(tokenizer_dir);
-    ptx_.emplace(prepare_corpus(config.ptx_data, *tokenizer_, tokenizer_dir, "ptx_data.files"));
+    dist_.main_first("waiting for rank 0 to tokenize the PPO-ptx corpus", [&] {
+      if (dist_.is_main()) tokenizer_->save(tokenizer_dir);
+      ptx_.emplace(prepare_corpus(config.ptx_data, *tokenizer_, tokenizer_dir, "ptx_data.files"));
+    });
     if (ptx_->train.size() <= block_size_ + 1) throw std::runtime_error("ptx_data.files: corpus shorter than the context");
   }
   TrainConfig opt;
@@ -120,24 +136,40 @@ Checkpoint PpoTrainer::checkpoint() const {
   return policy_value_checkpoint(model_, *tokenizer_, {{"stage", "ppo"}, {"config", json(config_)}});
 }
 
+uint64_t PpoTrainer::sampling_seed(int64_t iteration, uint64_t stream) const {
+  // Rank 0 samples as a lone process would; other ranks draw other streams.
+  return step_seed(config_.seed, iteration, stream + 1000 * static_cast<uint64_t>(dist_.rank()));
+}
+
 json PpoTrainer::held_out_score() {
+  // Each rank samples its share of the held-out prompts; the figures are over all of them.
+  const RowRange rows = dist_.rows(static_cast<int64_t>(prompts_.eval.size()));
+  std::vector<std::string> prompts(prompts_.eval.begin() + rows.begin, prompts_.eval.begin() + rows.end);
   std::vector<std::vector<TokenId>> ids;
-  for (const auto& p : prompts_.eval) ids.push_back(prompt_tokens(p));
-  SamplingConfig sampling = config_.sampling;
-  sampling.seed = step_seed(config_.seed, 0, 7);
-  Rollout r = sample_rollout(model_->policy, prompts_.eval, ids, sampling, *tokenizer_, config_.minibatch_size);
-  auto scores = scorer_->score(r, *tokenizer_);
-  evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
-  auto kl = (r.logprobs - r.ref_logprobs).sum(1);                               // (B) sequence KL (k1)
-  return {{"score", mean_of(scores)}, {"score_std", std_of(scores)}, {"kl", mean_of(kl)},
-          {"response_length", static_cast<double>(r.response_tokens_total()) / r.size()}, {"prompts", r.size()}};
+  for (const auto& p : prompts) ids.push_back(prompt_tokens(p));
+  std::vector<double> local(5, 0.0);  // count, sum and sum of squares of scores, sum of KL, response tokens
+  if (!prompts.empty()) {
+    SamplingConfig sampling = config_.sampling;
+    sampling.seed = sampling_seed(0, 7);
+    Rollout r = sample_rollout(model_->policy, prompts, ids, sampling, *tokenizer_, config_.minibatch_size);
+    auto scores = scorer_->score(r, *tokenizer_).to(torch::kDouble);           // (B)
+    evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
+    auto kl = (r.logprobs - r.ref_logprobs).sum(1).to(torch::kDouble);         // (B) sequence KL (k1)
+    local = {static_cast<double>(r.size()), sum_of(scores), sum_of(scores.square()), sum_of(kl),
+             static_cast<double>(r.response_tokens_total())};
+  }
+  const auto sums = dist_.sum(local, "summing the held-out scores");
+  const double n = std::max(1.0, sums[0]), mean = sums[1] / n;
+  return {{"score", mean}, {"score_std", std_from_sums(sums[0], sums[1], sums[2])}, {"kl", sums[3] / n},
+          {"response_length", sums[4] / n}, {"prompts", static_cast<int64_t>(sums[0])}};
 }
 
 torch::Tensor PpoTrainer::ptx_loss(int64_t iteration, int64_t minibatch) {
   auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config_.seed, iteration * 100000 + minibatch, 9));
   const int64_t T = block_size_;
   auto starts_t = torch::randint(0, ptx_->train.size() - T - 1, {config_.ptx_batch_size}, generator, torch::kLong);
-  std::vector<int64_t> starts(starts_t.data_ptr<int64_t>(), starts_t.data_ptr<int64_t>() + starts_t.numel());
+  const RowRange rows = dist_.rows(config_.ptx_batch_size);  // this rank's windows
+  std::vector<int64_t> starts(starts_t.data_ptr<int64_t>() + rows.begin, starts_t.data_ptr<int64_t>() + rows.end);
   auto [x, y] = windows(ptx_->train, starts, T);                                 // (B, T) each
   auto logits = model_->policy->forward(x.to(device_)).logits;                   // (B, T, V)
   return model_->policy->loss(logits, y.to(device_));
@@ -145,16 +177,17 @@ torch::Tensor PpoTrainer::ptx_loss(int64_t iteration, int64_t minibatch) {
 
 IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   const auto t0 = Clock::now();
-  // 1. Rollout: one sampled response per prompt.
+  // 1. Rollout: one sampled response per prompt (data parallel: this rank's share of the prompts).
   auto picks = prompts_of_iteration(config_.seed, iteration, config_.rollout_size, static_cast<int64_t>(prompts_.train.size()));
+  const RowRange my_rows = dist_.rows(config_.rollout_size);
   std::vector<std::string> batch_prompts;
   std::vector<std::vector<TokenId>> batch_ids;
-  for (int64_t i : picks) {
-    batch_prompts.push_back(prompts_.train[i]);
-    batch_ids.push_back(prompt_tokens(prompts_.train[i]));
+  for (int64_t k = my_rows.begin; k < my_rows.end; ++k) {
+    batch_prompts.push_back(prompts_.train[picks[k]]);
+    batch_ids.push_back(prompt_tokens(prompts_.train[picks[k]]));
   }
   SamplingConfig sampling = config_.sampling;
-  sampling.seed = step_seed(config_.seed, iteration, 6);
+  sampling.seed = sampling_seed(iteration, 6);
   Rollout r = sample_rollout(model_->policy, batch_prompts, batch_ids, sampling, *tokenizer_, config_.minibatch_size);
   const double rollout_s = seconds_since(t0);
 
@@ -164,7 +197,7 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
   const double beta = kl_controller_.beta();
   shape_rewards(r, raw_scores, {beta, config_.kl.estimator, config_.score_clip, config_.missing_eos_penalty,
-                                config_.gamma, config_.lambda, config_.whiten_advantages});
+                                config_.gamma, config_.lambda, config_.whiten_advantages, &dist_});
   const double score_s = seconds_since(t1);
 
   // 3. ppo_epochs over shuffled minibatches.
@@ -181,14 +214,24 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   std::vector<double> grad_norms;
   bool early_stop = false;
   int64_t minibatches = 0;
-  const int64_t M = config_.minibatch_size;
+  // Each rank's minibatch is its share of the global one; every rank runs the same number of them.
+  // Its loss is scaled by 1 / WORLD_SIZE, so the summed gradients are the mean over ranks.
+  const int64_t M = config_.minibatch_size / dist_.world_size();
+  const int64_t minibatches_per_epoch = config_.rollout_size / config_.minibatch_size;
+  const double rank_share = 1.0 / static_cast<double>(dist_.world_size());
+  const std::vector<torch::Tensor> parameters = model_->parameters();
+  const bool bf16 = use_bf16_autocast(config_.precision, device_, "precision");
   for (int64_t epoch = 0; epoch < config_.ppo_epochs && !early_stop; ++epoch) {
     auto order = torch::randperm(r.size(), generator, torch::kLong);
-    for (int64_t first = 0; first + M <= r.size() && !early_stop; first += M) {
+    for (int64_t k = 0, first = 0; k < minibatches_per_epoch && !early_stop; ++k, first += M) {
       auto rows = order.narrow(0, first, M);
       auto mask = take_rows(r.mask, rows);                                       // (M, N)
-      auto out = model_->evaluate(take_rows(r.ids, rows), take_rows(r.attention_mask, rows), r.prompt_length,
-                                  config_.sampling.temperature, /*with_entropy=*/true);
+      ResponseEvaluation out;
+      {
+        BF16Autocast autocast(bf16);
+        out = model_->evaluate(take_rows(r.ids, rows), take_rows(r.attention_mask, rows), r.prompt_length,
+                               config_.sampling.temperature, /*with_entropy=*/true);
+      }
       auto pl = policy_loss(out.logprobs, take_rows(r.logprobs, rows), take_rows(r.advantages, rows), mask,
                             config_.clip_range);
       auto vl = value_loss(out.values, take_rows(r.values, rows), take_rows(r.returns, rows), mask, config_.value_clip);
@@ -200,16 +243,21 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
         loss = loss + config_.ptx_coef * lm;
       }
       optimizer_->zero_grad();
-      loss.backward();
+      (loss * rank_share).backward();
+      dist_.all_reduce_gradients(parameters);
       grad_norms.push_back(clip_gradients(*model_, config_.grad_clip));
       optimizer_->step();
       stats.push_back(torch::stack({pl.loss, vl.loss, pl.clip_frac, vl.clip_frac, pl.approx_kl, entropy, pl.ratio_mean, lm})
                           .detach().to(torch::kFloat));                       // (kStats)
       ++minibatches;
-      if (config_.max_approx_kl > 0 && pl.approx_kl.item<double>() > config_.max_approx_kl) early_stop = true;
+      if (config_.max_approx_kl > 0 &&
+          dist_.sum(pl.approx_kl.item<double>(), "summing approx KL") * rank_share > config_.max_approx_kl)
+        early_stop = true;
     }
   }
   auto table = torch::stack(stats).to(torch::kCPU, torch::kDouble);            // (minibatches, kStats)
+  dist_.all_reduce_sum(table, "summing the minibatch statistics");
+  table *= rank_share;                                                         // means over ranks
   auto column = [&](Stat s) {
     auto c = table.select(1, s).contiguous();
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
@@ -220,17 +268,25 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   const double first_ratio = table[0][kRatio].item<double>();
   const double train_s = seconds_since(t2);
 
-  // 4. The KL controller sees this iteration's mean sequence KL.
+  // 4. Figures over every rank's rollout; the KL controller sees the mean sequence KL of all of them.
   auto sequence_kl = r.kl.sum(1);                                                // (B)
-  const double kl = mean_of(sequence_kl);
-  kl_controller_.update(kl, r.size());
+  auto scores_d = raw_scores.to(torch::kDouble);                                 // (B)
+  const auto sums = dist_.sum(
+      {static_cast<double>(r.size()), sum_of(scores_d), sum_of(scores_d.square()), sum_of(r.rewards.sum(1)),
+       sum_of(sequence_kl), sum_of(r.kl * r.mask), sum_of(r.mask), static_cast<double>(r.response_tokens_total()),
+       static_cast<double>(std::count(r.finished.begin(), r.finished.end(), true)), static_cast<double>(r.ids.numel())},
+      "summing the rollout statistics");
+  const double samples = sums[0];
+  const double kl = sums[4] / samples;
+  kl_controller_.update(kl, static_cast<int64_t>(samples));
+  const double explained = explained_variance(r.values, r.returns, r.mask, dist_);
   const double seconds = seconds_since(t0);
   IterationResult result;
-  result.metrics = {{"score_mean", mean_of(raw_scores)},
-                    {"score_std", std_of(raw_scores)},
-                    {"reward_total", mean_of(r.rewards.sum(1))},
+  result.metrics = {{"score_mean", sums[1] / samples},
+                    {"score_std", std_from_sums(sums[0], sums[1], sums[2])},
+                    {"reward_total", sums[3] / samples},
                     {"kl", kl},
-                    {"kl_per_token", masked_mean(r.kl, r.mask).item<double>()},
+                    {"kl_per_token", sums[5] / std::max(1.0, sums[6])},
                     {"beta", beta},
                     {"entropy", mean_of(entropies)},
                     {"clip_frac", mean_of(clip_fracs)},
@@ -238,9 +294,9 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
                     {"approx_kl", mean_of(approx_kls)},
                     {"policy_loss", mean_of(pg_losses)},
                     {"value_loss", mean_of(vf_losses)},
-                    {"explained_variance", explained_variance(r.values, r.returns, r.mask)},
-                    {"response_length", static_cast<double>(r.response_tokens_total()) / r.size()},
-                    {"finished_fraction", static_cast<double>(std::count(r.finished.begin(), r.finished.end(), true)) / r.size()},
+                    {"explained_variance", explained},
+                    {"response_length", sums[7] / samples},
+                    {"finished_fraction", sums[8] / samples},
                     {"first_ratio", first_ratio},
                     {"minibatches", minibatches},
                     {"early_stop", early_stop},
@@ -249,8 +305,9 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
                     {"time_rollout_s", rollout_s},
                     {"time_score_s", score_s},
                     {"time_train_s", train_s},
-                    {"tokens_per_s", static_cast<double>(r.ids.numel()) * (2.0 + config_.ppo_epochs) / std::max(1e-9, seconds)},
-                    {"samples_per_s", static_cast<double>(r.size()) / std::max(1e-9, seconds)}};
+                    {"tokens_per_s", sums[9] * (2.0 + config_.ppo_epochs) / std::max(1e-9, seconds)},
+                    {"samples_per_s", samples / std::max(1e-9, seconds)}};
+  if (dist_.active()) result.metrics["allreduce_s"] = dist_.take_communication_seconds();
   if (!ptx_losses.empty()) result.metrics["ptx_loss"] = mean_of(ptx_losses);
   result.samples = json::array();
   for (int64_t b = 0; b < std::min<int64_t>(config_.samples_per_table, r.size()); ++b)

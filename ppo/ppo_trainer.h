@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "core/checkpoint.h"
+#include "core/distributed.h"
 #include "core/gpt.h"
 #include "core/tokenizer.h"
 #include "ppo/kl.h"
@@ -48,10 +49,12 @@ class PpoTrainer {
 
  private:
   std::vector<TokenId> prompt_tokens(const std::string& prompt) const;
+  uint64_t sampling_seed(int64_t iteration, uint64_t stream) const;
   torch::Tensor ptx_loss(int64_t iteration, int64_t minibatch);
 
   PpoConfig config_;
   torch::Device device_;
+  Distributed& dist_;  // data parallel: this rank's share of every rollout (core/distributed.h)
   std::optional<Tokenizer> tokenizer_;
   int64_t block_size_ = 0;
   int64_t max_prompt_tokens_ = 0;

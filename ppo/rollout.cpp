@@ -107,7 +107,9 @@ void shape_rewards(Rollout& rollout, const torch::Tensor& raw_scores, const Rewa
   rollout.rewards.scatter_add_(1, last.unsqueeze(1), scores.unsqueeze(1));
   auto gae = compute_gae(rollout.rewards, rollout.values, rollout.mask, shaping.gamma, shaping.lambda);
   rollout.returns = gae.returns;
-  rollout.advantages = shaping.whiten_advantages ? masked_whiten(gae.advantages, rollout.mask) : gae.advantages;
+  if (!shaping.whiten_advantages) rollout.advantages = gae.advantages;
+  else if (shaping.across_ranks) rollout.advantages = masked_whiten(gae.advantages, rollout.mask, *shaping.across_ranks);
+  else rollout.advantages = masked_whiten(gae.advantages, rollout.mask);
 }
 
 }  // namespace rlhf

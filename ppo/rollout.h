@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/distributed.h"
 #include "core/generate.h"
 #include "core/gpt.h"
 #include "core/tokenizer.h"
@@ -54,6 +55,7 @@ struct RewardShaping {
   double missing_eos_penalty = 0.0;
   double gamma = 1.0, lambda = 0.95;
   bool whiten_advantages = true;
+  Distributed* across_ranks = nullptr;  // data parallel: whiten with the moments of every rank's rollout
 };
 
 // raw_scores (B): the reward model's (normalised) or the rule's score of each response. Fills

@@ -9,6 +9,7 @@
 
 #include "core/chat_format.h"
 #include "core/demonstrations.h"
+#include "core/distributed.h"
 #include "core/model_io.h"
 #include "core/optimizer.h"
 #include "core/runtime.h"
@@ -157,13 +158,17 @@ json run_reward(const RewardConfig& config, bool resume) {
   const fs::path out(config.out_dir);
   if (resume) require_resumable(out, "reward");
   const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
+  Distributed& dist = distributed();
   auto start = load_init_checkpoint(config.init_from);
   const Tokenizer tokenizer = *start.tokenizer;
   const HhSplitUse train_split = hh_train_split(config.data.hh_train_split);
+  // LibTorch seeds its default generator at random: seed it, or the fresh reward head (and every
+  // run's result) would differ from run to run.
+  torch::manual_seed(config.train.seed);
   RewardModel model = reward_model_from_checkpoint(start, device, config.init_from, config.pooling);
   if (const int64_t frozen = freeze_lower_layers(*model->gpt, config.unfrozen_layers))
     std::cerr << "reward: " << frozen << " backbone parameters frozen (unfrozen_layers " << config.unfrozen_layers << ")\n";
-  save_resolved_config(out, config);
+  if (dist.is_main()) save_resolved_config(out, config);
 
   auto train_groups = load_all(config.data.train_files, "data.train_files", train_split, config.data.include_gold);
   auto eval_groups = load_all(config.data.eval_files, "data.eval_files", HhSplitUse::kRewardEval, config.data.include_gold);
@@ -189,6 +194,10 @@ json run_reward(const RewardConfig& config, bool resume) {
   auto optimizer = make_adamw(*model, config.train);
   TrainerHooks hooks;
   hooks.eval_metric = "valid_error";  // 1 - validation pair accuracy
+  // Every rank draws the same groups and trains on its rows of each micro-batch (core/distributed.h);
+  // the loss is a mean over groups, so a rank's share is scaled by its fraction of the rows.
+  const RowRange rows = dist.rows(config.train.batch_size);
+  const double row_share = static_cast<double>(rows.size()) / static_cast<double>(config.train.batch_size);
   hooks.plan_step = [&](int64_t step) {
     auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config.train.seed, step, 2));
     const int64_t B = config.train.batch_size, accum = config.train.grad_accum;
@@ -198,13 +207,14 @@ json run_reward(const RewardConfig& config, bool resume) {
     for (int64_t micro = 0; micro < accum; ++micro) {
       std::vector<const TokenizedGroup*> batch;
       std::vector<const RankingGroup*> ranking;
-      for (int64_t i = micro * B; i < (micro + 1) * B; ++i) {
+      for (int64_t i = micro * B + rows.begin; i < micro * B + rows.end; ++i) {
         batch.push_back(&train[pick[i]]);
         ranking.push_back(train[pick[i]].group);
         for (const auto& s : train[pick[i]].sequences) plan.tokens += static_cast<int64_t>(s.ids.size());
       }
-      plan.micro_losses.push_back([&model, &config, device, batch, ranking, accum] {
-        return ranking_loss(ranking, group_rewards(model, batch, device), config.margin_coef) / static_cast<double>(accum);
+      plan.micro_losses.push_back([&model, &config, device, batch, ranking, accum, row_share] {
+        return ranking_loss(ranking, group_rewards(model, batch, device), config.margin_coef) / static_cast<double>(accum) *
+               row_share;
       });
     }
     return plan;
@@ -217,6 +227,7 @@ json run_reward(const RewardConfig& config, bool resume) {
   hooks.checkpoint = [&] { return reward_checkpoint(model, tokenizer, {{"stage", "reward"}, {"config", json(config)}}); };
 
   TrainSummary result = run_training(*model, *optimizer, config.train, out, hooks, resume, "reward");
+  if (!dist.is_main()) return json{{"rank", dist.rank()}};  // rank 0 evaluates, normalises and writes
 
   // Final numbers from the best checkpoint, then its normalisation, saved as the stage's model.
   auto best = load_checkpoint(out / "best");

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   g++ cmake make ccache
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libgloo-dev
   libsqlite3-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev libgtest-dev
   libcli11-dev libutf8proc-dev zlib1g-dev
   chromium sqlite3  # browser tests of the labeling page (tests/e2e)

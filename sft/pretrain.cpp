@@ -4,10 +4,12 @@
 
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
+#include "core/distributed.h"
 #include "core/model_io.h"
 #include "core/optimizer.h"
 #include "core/runtime.h"
@@ -37,30 +39,36 @@ json run_pretrain(const PretrainConfig& input_config, bool resume) {
   PretrainConfig config = input_config;
   const fs::path out(config.out_dir);
   if (resume) require_resumable(out, "pretrain");
-  // A fresh run owns OUT: it must not inherit the tokenizer an earlier run left there.
-  if (!resume) fs::remove_all(out / "tokenizer");
   const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
+  Distributed& dist = distributed();
+  // A fresh run owns OUT: it must not inherit the tokenizer an earlier run left there.
+  if (!resume && dist.is_main()) fs::remove_all(out / "tokenizer");
 
   // The model and tokenizer: from a checkpoint, or fresh with the configured architecture.
   GPT model{nullptr};
   Tokenizer tokenizer;
-  if (!config.init_from.empty()) {
-    auto start = load_init_checkpoint(config.init_from);
-    tokenizer = *start.tokenizer;
-    fs::create_directories(out);
-    if (!fs::exists(out / "tokenizer" / "encoder.json")) tokenizer.save(out / "tokenizer");
-    config.model = start.model;
-    model = build_gpt(start, torch::kCPU, config.init_from);
-  } else {
-    tokenizer = resolve_tokenizer(config.tokenizer, out);
-    config.model.vocab_size = tokenizer.vocab_size();
-    torch::manual_seed(config.train.seed);
-    model = GPT(config.model);
-  }
+  std::optional<Corpus> prepared;
+  // Rank 0 trains or copies the tokenizer and tokenizes the corpus; other ranks then find both.
+  dist.main_first("waiting for rank 0 to prepare the tokenizer and corpus", [&] {
+    if (!config.init_from.empty()) {
+      auto start = load_init_checkpoint(config.init_from);
+      tokenizer = *start.tokenizer;
+      fs::create_directories(out);
+      if (dist.is_main() && !fs::exists(out / "tokenizer" / "encoder.json")) tokenizer.save(out / "tokenizer");
+      config.model = start.model;
+      model = build_gpt(start, torch::kCPU, config.init_from);
+    } else {
+      tokenizer = resolve_tokenizer(config.tokenizer, out);
+      config.model.vocab_size = tokenizer.vocab_size();
+      torch::manual_seed(config.train.seed);
+      model = GPT(config.model);
+    }
+    prepared.emplace(prepare_corpus(config.data, tokenizer, out / "tokenizer"));
+  });
   model->to(device);
-  save_resolved_config(out, config);
+  if (dist.is_main()) save_resolved_config(out, config);
 
-  Corpus corpus = prepare_corpus(config.data, tokenizer, out / "tokenizer");
+  const Corpus& corpus = *prepared;
   const int64_t T = config.model.block_size, B = config.train.batch_size;
   if (corpus.train.size() <= T + 1 || corpus.val.size() <= T + 1)
     throw std::runtime_error("data.files: corpus too small for block_size " + std::to_string(T));
@@ -70,18 +78,22 @@ json run_pretrain(const PretrainConfig& input_config, bool resume) {
 
   auto optimizer = make_adamw(*model, config.train);
   TrainerHooks hooks;
+  // Every rank draws the same B windows per micro-batch and trains on its rows of them.
+  const RowRange rows = dist.rows(B);
+  const double row_share = static_cast<double>(rows.size()) / static_cast<double>(B);  // 1 alone
   hooks.plan_step = [&](int64_t step) {
     auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config.train.seed, step, 2));
     StepPlan plan;
     for (int64_t micro = 0; micro < config.train.grad_accum; ++micro) {
       auto starts_tensor = torch::randint(0, corpus.train.size() - T - 1, {B}, generator, torch::kLong);
-      std::vector<int64_t> starts(starts_tensor.data_ptr<int64_t>(), starts_tensor.data_ptr<int64_t>() + B);
+      const int64_t* first = starts_tensor.data_ptr<int64_t>();
+      std::vector<int64_t> starts(first + rows.begin, first + rows.end);
       auto [x, y] = windows(corpus.train, starts, T);
-      plan.micro_losses.push_back([&model, &config, x = x.to(device), y = y.to(device)] {
-        return model->loss(model->forward(x).logits, y) / static_cast<double>(config.train.grad_accum);
+      plan.micro_losses.push_back([&model, &config, row_share, x = x.to(device), y = y.to(device)] {
+        return model->loss(model->forward(x).logits, y) / static_cast<double>(config.train.grad_accum) * row_share;
       });
     }
-    plan.tokens = B * T * config.train.grad_accum;
+    plan.tokens = rows.size() * T * config.train.grad_accum;
     return plan;
   };
   hooks.evaluate = [&] {
@@ -102,6 +114,7 @@ json run_pretrain(const PretrainConfig& input_config, bool resume) {
   };
 
   TrainSummary result = run_training(*model, *optimizer, config.train, out, hooks, resume, "pretrain");
+  if (!dist.is_main()) return json{{"rank", dist.rank()}};  // rank 0 writes the summary
   json summary = {{"train_loss_first", result.loss_first},
                   {"train_loss_last", result.loss_last},
                   {"val_loss", result.last_eval.value("val_loss", NAN)},

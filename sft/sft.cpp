@@ -7,6 +7,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "core/distributed.h"
 #include "core/model_io.h"
 #include "core/optimizer.h"
 #include "core/runtime.h"
@@ -113,11 +114,12 @@ json run_sft(const SftConfig& config, bool resume) {
   const fs::path out(config.out_dir);
   if (resume) require_resumable(out, "sft");
   const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
+  Distributed& dist = distributed();
   auto start = load_init_checkpoint(config.init_from);
   const Tokenizer tokenizer = *start.tokenizer;
   if (config.dropout >= 0.0) start.model.dropout = config.dropout;
   GPT model = build_gpt(start, device, config.init_from);
-  save_resolved_config(out, config);
+  if (dist.is_main()) save_resolved_config(out, config);
 
   SftData data = load_data(config.data, tokenizer, start.model.block_size);
   double base_eval_loss;
@@ -130,6 +132,7 @@ json run_sft(const SftConfig& config, bool resume) {
   auto optimizer = make_adamw(*model, config.train);
   TrainerHooks hooks;
   hooks.eval_metric = "eval_loss";
+  const RowRange rows = dist.rows(config.train.batch_size);
   hooks.plan_step = [&](int64_t step) {
     // Draw the step's examples, sort them by length and cut into micro-batches: less padding, and
     // the step's loss normalised over all its tokens so accumulation equals one large batch.
@@ -140,12 +143,18 @@ json run_sft(const SftConfig& config, bool resume) {
     std::vector<const TokenizedExample*> chosen;
     for (int64_t i = 0; i < n; ++i) chosen.push_back(&data.train[pick[i]]);
     std::stable_sort(chosen.begin(), chosen.end(), [](auto* a, auto* b) { return a->ids.size() < b->ids.size(); });
+    // The step's token counts normalise the loss (over all ranks' rows); each rank trains on its
+    // rows of every micro-batch (core/distributed.h).
     std::vector<SftBatch> batches;
-    int64_t response_tokens = 0, prompt_tokens = 0;
+    int64_t response_tokens = 0, prompt_tokens = 0, my_tokens = 0;
     for (int64_t i = 0; i < n; i += config.train.batch_size) {
-      batches.push_back(make_sft_batch({chosen.begin() + i, chosen.begin() + i + config.train.batch_size}));
-      response_tokens += batches.back().response_tokens;
-      prompt_tokens += batches.back().prompt_tokens;
+      const SftBatch whole = make_sft_batch({chosen.begin() + i, chosen.begin() + i + config.train.batch_size});
+      response_tokens += whole.response_tokens;
+      prompt_tokens += whole.prompt_tokens;
+      batches.push_back(rows.size() == config.train.batch_size
+                            ? whole
+                            : make_sft_batch({chosen.begin() + i + rows.begin, chosen.begin() + i + rows.end}));
+      my_tokens += batches.back().response_tokens + batches.back().prompt_tokens;
     }
     StepPlan plan;
     for (auto& batch : batches) {
@@ -154,7 +163,7 @@ json run_sft(const SftConfig& config, bool resume) {
                         config.lm_coef);
       });
     }
-    plan.tokens = response_tokens + prompt_tokens;
+    plan.tokens = my_tokens;
     return plan;
   };
   hooks.evaluate = [&] { return json{{"eval_loss", eval_loss(model, data.eval, config.train.batch_size)}}; };
@@ -163,6 +172,7 @@ json run_sft(const SftConfig& config, bool resume) {
   };
 
   TrainSummary result = run_training(*model, *optimizer, config.train, out, hooks, resume, "sft");
+  if (!dist.is_main()) return json{{"rank", dist.rank()}};  // rank 0 writes the summary
   json summary = {{"base_eval_loss", base_eval_loss},
                   {"eval_loss", result.last_eval.value("eval_loss", NAN)},
                   {"best_eval_loss", result.best_eval.value("eval_loss", NAN)},
