@@ -290,9 +290,18 @@ void Distributed::barrier(const char* what) {
 }
 
 void Distributed::main_first(const char* what, const std::function<void()>& work) {
-  if (is_main()) work();
-  barrier(what);
-  if (!is_main()) work();
+  if (!active()) return work();
+  // Preparing (training a tokenizer, tokenizing a corpus) can take far longer than a collective
+  // may wait, so the others wait on a key in rank 0's store instead, for hours; if rank 0 dies
+  // meanwhile the store goes with it and the wait fails at once.
+  const std::string key = "rlhf/main_first/" + std::to_string(main_first_calls_++);
+  if (is_main()) {
+    work();
+    run(what, [&] { group_->store->set(key, std::vector<uint8_t>{1}); });
+  } else {
+    run(what, [&] { group_->store->wait({key}, std::max<std::chrono::milliseconds>(env_.timeout, std::chrono::hours(12))); });
+    work();
+  }
 }
 
 namespace {

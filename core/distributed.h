@@ -105,6 +105,7 @@ class Distributed {
   DistributedEnv env_;
   std::unique_ptr<ProcessGroupHandle> group_;
   double communication_seconds_ = 0.0;
+  int64_t main_first_calls_ = 0;  // the same sequence on every rank: names the store keys
 };
 
 // The process's distributed context. `init_distributed` joins the job the environment describes

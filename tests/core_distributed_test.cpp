@@ -5,6 +5,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "core/distributed.h"
@@ -175,6 +176,22 @@ TEST(DistributedGloo, APeerThatLeavesMakesTheNextCollectiveFailWithinTheTimeout)
       /*timeout_s=*/5);
   EXPECT_NE(error.find("rank 0 of 2: all-reducing a test tensor failed"), std::string::npos) << error;
   EXPECT_LT(seconds, 10.0);
+}
+
+TEST(DistributedGloo, MainFirstRunsRankZeroFirstEvenPastTheCollectiveTimeout) {
+  std::vector<std::string> order;
+  std::mutex mutex;
+  on_two_ranks(
+      [&](int rank, Distributed& dist) {
+        dist.main_first("test preparation", [&] {
+          if (rank == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // longer than the timeout
+          std::lock_guard<std::mutex> lock(mutex);
+          order.push_back("rank " + std::to_string(rank));
+        });
+        dist.barrier("after");
+      },
+      /*timeout_s=*/1);
+  EXPECT_EQ(order, (std::vector<std::string>{"rank 0", "rank 1"}));
 }
 
 TEST(DistributedGloo, WorldSizeOneIsANoOp) {
