@@ -1,8 +1,12 @@
 // Train-step and generation speed of a small GPT on this machine, for each thread setup, measured
 // side by side in one run (interleaved rounds, median of rounds) because the machines are noisy.
-//   bench_core_speed [--rounds N] [--json]
-// Model: the quickstart shape from DESIGN.md (4 layers, 256 wide, context 128, vocab 256 by default).
+//   bench_core_speed [--rounds N] [--vocab V] [--json]
+// Model: the quickstart shape (configs/quickstart-pretrain.json: 4 layers, 192 wide, context 128,
+// vocab 2048). Which OpenBLAS runs is printed: Debian's pthread build by default; the OpenMP build
+// can be swapped in with LD_LIBRARY_PATH (bench/README.md, "Thread setup").
 #include <torch/torch.h>
+
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,6 +30,7 @@ double seconds_since(Clock::time_point start) {
 struct Setup {
   int torch_threads, blas_threads;
   std::vector<double> train, gen1, gen16;
+  int torch_actual = 0, blas_actual = 0;  // as read back: the OpenMP OpenBLAS shares one thread count with LibTorch
 };
 
 double median(std::vector<double> v) {
@@ -67,7 +72,7 @@ int main(int argc, char** argv) {
   int rounds = 3;
   bool json = false;
   rlhf::GPTConfig config;
-  config.n_layer = 4, config.n_head = 4, config.n_embd = 256, config.block_size = 128, config.vocab_size = 256;
+  config.n_layer = 4, config.n_head = 4, config.n_embd = 192, config.block_size = 128, config.vocab_size = 2048;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--json")) json = true;
@@ -80,29 +85,33 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   rlhf::GPT model(config);
   torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(3e-4));
-  std::printf("model: %lld layers, %lld wide, context %lld, vocab %lld, %.2fM parameters; BLAS is %s\n",
+  Dl_info blas{};
+  void* set_threads = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  const char* blas_file = set_threads && dladdr(set_threads, &blas) && blas.dli_fname ? blas.dli_fname : "not OpenBLAS";
+  std::printf("model: %lld layers, %lld wide, context %lld, vocab %lld, %.2fM parameters; BLAS: %s\n",
               (long long)config.n_layer, (long long)config.n_embd, (long long)config.block_size,
-              (long long)config.vocab_size, model->num_parameters() / 1e6,
-              rlhf::blas_num_threads() >= 0 ? "OpenBLAS" : "not OpenBLAS");
+              (long long)config.vocab_size, model->num_parameters() / 1e6, blas_file);
 
   std::vector<Setup> setups = {{2, 2, {}, {}, {}}, {1, 2, {}, {}, {}}, {2, 1, {}, {}, {}}, {1, 1, {}, {}, {}}};
   for (int r = 0; r < rounds; ++r) {
     for (auto& s : setups) {
       rlhf::configure_threads(s.torch_threads, s.blas_threads);
+      s.torch_actual = torch::get_num_threads(), s.blas_actual = rlhf::blas_num_threads();
       s.train.push_back(train_tokens_per_s(model, opt, 16, 128, 3));
       s.gen1.push_back(generate_tokens_per_s(model, 1, 64));
       s.gen16.push_back(generate_tokens_per_s(model, 16, 64));
     }
   }
-  std::printf("%-28s %14s %16s %17s\n", "threads (torch/OpenBLAS)", "train tok/s", "generate B=1", "generate B=16");
+  std::printf("%-32s %14s %16s %17s\n", "threads (torch/OpenBLAS)", "train tok/s", "generate B=1", "generate B=16");
   for (const auto& s : setups) {
     if (json)
-      std::printf("{\"torch_threads\":%d,\"blas_threads\":%d,\"train_tokens_per_s\":%.0f,\"gen_b1_tokens_per_s\":%.0f,"
-                  "\"gen_b16_tokens_per_s\":%.0f}\n",
-                  s.torch_threads, s.blas_threads, median(s.train), median(s.gen1), median(s.gen16));
+      std::printf("{\"torch_threads\":%d,\"blas_threads\":%d,\"torch_actual\":%d,\"blas_actual\":%d,"
+                  "\"train_tokens_per_s\":%.0f,\"gen_b1_tokens_per_s\":%.0f,\"gen_b16_tokens_per_s\":%.0f}\n",
+                  s.torch_threads, s.blas_threads, s.torch_actual, s.blas_actual, median(s.train), median(s.gen1),
+                  median(s.gen16));
     else
-      std::printf("%13d / %-13d %14.0f %16.0f %17.0f\n", s.torch_threads, s.blas_threads, median(s.train),
-                  median(s.gen1), median(s.gen16));
+      std::printf("%6d / %-6d (read back %d / %d) %14.0f %16.0f %17.0f\n", s.torch_threads, s.blas_threads,
+                  s.torch_actual, s.blas_actual, median(s.train), median(s.gen1), median(s.gen16));
   }
   return 0;
 }

@@ -1,0 +1,187 @@
+"""The Python twin of bench_speed (bench/speed.cpp): the same figures, arguments and JSON output,
+written as a careful PyTorch user would (nanoGPT's train step and sampling loop).
+    python3 bench/python/twin.py sgemm    [--n 2048] [--repeats 5]
+    python3 bench/python/twin.py train    --model L,H,C,BLOCK,V --batch B --seq T [--steps N]
+    python3 bench/python/twin.py generate --model L,H,C,BLOCK,V --batch B --prompt P --new N [--no-cache]
+train and generate take --profile FILE: a Chrome trace of the timed part (bench/profile_summary.py).
+Runs on Debian's python3-torch (/usr/bin/python3): the same libtorch_cpu 1.13.1 and OpenBLAS as our
+binary. Threads as ours (core/runtime.cpp configure_threads): LibTorch's intra-op pool 1 thread,
+OpenBLAS all cores (set through openblas_set_num_threads, the call our runtime makes)."""
+import argparse
+import contextlib
+import ctypes
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+from torch.nn import functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gpt import GPT, GPTConfig  # noqa: E402
+
+
+def configure_threads():
+    torch.set_num_threads(1)
+    blas = ctypes.CDLL("libopenblas.so.0")  # already loaded by libtorch_cpu: the same library
+    blas.openblas_set_num_threads(os.cpu_count())
+    return {"torch": torch.get_num_threads(), "openblas": blas.openblas_get_num_threads()}
+
+
+def sgemm_gflops(n, repeats):
+    """Best of `repeats` (n x n) @ (n x n) float matmuls."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    c = torch.mm(a, b)  # warm-up
+    best = 1e30
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        torch.mm(a, b, out=c)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n ** 3 / best / 1e9
+
+
+@contextlib.contextmanager
+def maybe_profile(path):
+    """The legacy autograd profiler, as our side's RecordProfile: a Chrome trace of every op."""
+    if not path:
+        yield None
+        return
+    with torch.autograd.profiler.profile(use_kineto=False) as prof:
+        yield prof
+    prof.export_chrome_trace(path)
+
+
+def model_json(model):
+    c = model.config
+    return dict(n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd, block_size=c.block_size,
+                vocab_size=c.vocab_size, params=model.num_parameters())
+
+
+def make_adamw(model, lr, weight_decay, foreach):
+    """Two groups as core/optimizer.cpp: decay on matmul weights, not on biases, LayerNorms, embeddings."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        is_embedding = "wte." in name or "wpe." in name
+        (decay if p.dim() >= 2 and not is_embedding else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), eps=1e-8, foreach=foreach)
+
+
+def train(args):
+    peak = sgemm_gflops(2048, 5)
+    torch.manual_seed(0)
+    model = GPT(GPTConfig.parse(args.model))
+    model.train()
+    lr = 6e-4
+    opt = make_adamw(model, lr, 0.1, args.foreach)
+    B, T = args.batch, args.seq
+    ids = torch.randint(0, model.config.vocab_size, (B, T + 1))  # (B, T + 1)
+    x, y = ids[:, :T].contiguous(), ids[:, 1:].contiguous()       # (B, T) each
+    step_s, fwd_s, bwd_s, clip_s, opt_s, faults = [], [], [], [], [], []
+    minflt = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_minflt  # noqa: E731
+    profile = contextlib.ExitStack()
+    for s in range(-1, args.steps):  # step -1: warm-up
+        if s == 0:
+            profile.enter_context(maybe_profile(args.profile))
+        f0 = minflt()
+        t0 = time.perf_counter()
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.zero_grad(set_to_none=True)
+        _, loss = model(x, y)
+        t1, f1 = time.perf_counter(), minflt()
+        loss.backward()
+        t2, f2 = time.perf_counter(), minflt()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        loss.item()
+        t2b = time.perf_counter()
+        opt.step()
+        t3, f3 = time.perf_counter(), minflt()
+        if s >= 0:
+            step_s.append(t3 - t0), fwd_s.append(t1 - t0), bwd_s.append(t2 - t1)
+            clip_s.append(t2b - t2), opt_s.append(t3 - t2b)
+            faults.append((f1 - f0, f2 - f1, f3 - f2))
+    profile.close()
+    med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
+    c = model.config
+    fpt = 6.0 * model.num_parameters() + 12.0 * c.n_layer * c.n_embd * T  # nanoGPT estimate_mfu
+    tokens_per_s = B * T / med(step_s)
+    return dict(tokens_per_s=tokens_per_s, model_gflops=fpt * tokens_per_s / 1e9, sgemm_gflops=peak,
+                flops_per_token=fpt, step_s=med(step_s), forward_s=med(fwd_s), backward_s=med(bwd_s),
+                clip_s=med(clip_s), adamw_s=med(opt_s), foreach=args.foreach, model=model_json(model),
+                page_faults_per_step=dict(forward=med([f[0] for f in faults]), backward=med([f[1] for f in faults]),
+                                          clip_adamw=med([f[2] for f in faults])))
+
+
+@torch.inference_mode()
+def generate_tokens(model, idx, new_tokens, top_k=50, use_cache=True):
+    """nanoGPT's sampling loop (top-k, temperature 1) over a preallocated KV cache: the prompt in
+    one forward, then one token per step. Without the cache every step recomputes the sequence."""
+    B, P = idx.size()
+    out = torch.empty(B, new_tokens, dtype=torch.long)
+    cache = model.make_cache(B, P + new_tokens) if use_cache else None
+    seq = idx
+    logits, _ = model(idx, cache=cache)                         # (B, 1, V)
+    for i in range(new_tokens):
+        logits = logits[:, -1, :]                               # (B, V)
+        v, _ = torch.topk(logits, top_k)                        # (B, k)
+        logits = logits.masked_fill(logits < v[:, [-1]], float("-inf"))
+        idx_next = torch.multinomial(F.softmax(logits, dim=-1), num_samples=1)  # (B, 1)
+        out[:, i] = idx_next[:, 0]
+        if i + 1 == new_tokens:
+            break
+        if use_cache:
+            logits, _ = model(idx_next, cache=cache, pos=P + i)
+        else:
+            seq = torch.cat((seq, idx_next), dim=1)             # (B, P + i + 1)
+            logits, _ = model(seq)
+    return out
+
+
+def generate(args):
+    torch.manual_seed(0)
+    model = GPT(GPTConfig.parse(args.model))
+    model.eval()
+    idx = torch.randint(0, model.config.vocab_size, (args.batch, args.prompt))  # (B, P)
+    generate_tokens(model, idx, 8, use_cache=args.cache)  # warm-up
+    with maybe_profile(args.profile):
+        t0 = time.perf_counter()
+        out = generate_tokens(model, idx, args.new, use_cache=args.cache)
+        s = time.perf_counter() - t0
+    assert out.size(1) == args.new
+    return dict(tokens_per_s=args.batch * args.new / s, seconds=s, model=model_json(model))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("mode", choices=["sgemm", "train", "generate"])
+    p.add_argument("--model", default="4,4,192,128,2048")
+    p.add_argument("--n", type=int, default=2048)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--prompt", type=int, default=16)
+    p.add_argument("--new", type=int, default=256)
+    p.add_argument("--no-cache", dest="cache", action="store_false")
+    p.add_argument("--profile", help="write a Chrome trace of the timed part here")
+    # torch 1.13 on CPU defaults to the per-tensor loop; foreach=True measured no faster here (README).
+    p.add_argument("--foreach", action="store_true")
+    args = p.parse_args()
+    threads = configure_threads()
+    if args.mode == "sgemm":
+        out = dict(gflops=sgemm_gflops(args.n, args.repeats), n=args.n)
+    elif args.mode == "train":
+        out = train(args)
+    else:
+        out = generate(args)
+    out["side"] = "twin"
+    out["threads"] = threads
+    out["torch_version"] = torch.__version__
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

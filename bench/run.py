@@ -1,0 +1,361 @@
+"""Ours against the twins, side by side in one run (bench/README.md). Each figure is one process
+per side; the sides alternate (ours first in even repetitions, the twin first in odd ones), so both
+see the same machine, and the table gives medians over repetitions and the ratio ours / twin.
+    python3 bench/run.py --build build-bench [--reps 3] [--json FILE] [--quick] [--only NAME,...]
+Run from anywhere; processes run in the repository root. Standard library only."""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = "/usr/bin/python3"  # Debian's, where python3-torch lives (bench/setup.sh)
+
+# Model shapes as "L,H,C,BLOCK,V", passed verbatim to both sides.
+QUICKSTART = "4,4,192,128,2048"   # configs/quickstart-pretrain.json (vocab: its tokenizer's 2048)
+TEN_M = "6,6,384,256,4096"        # ~10M non-embedding parameters, 12.2M with wte
+TEN_M_GEN = "6,6,384,512,4096"    # the same with room for a 16-token prompt + 256 new tokens
+
+
+def corpus_files():
+    files = sorted(glob.glob(os.path.join(ROOT, "data/corpus/*.txt")))
+    files += sorted(glob.glob(os.path.join(ROOT, "data/corpus/austen/*.txt")))
+    return [os.path.relpath(f, ROOT) for f in files]
+
+
+def figures(build, quick):
+    """name -> (what, unit, our command, twin command or None)."""
+    speed = [os.path.join(build, "bench/bench_speed")]
+    twin = [PYTHON, "bench/python/twin.py"]
+    steps = ["--steps", "2" if quick else "4"]
+    steps_10m = ["--steps", "1" if quick else "3"]
+    new = ["--new", "64" if quick else "256"]
+    passes = ["--passes", "1" if quick else "3"]
+    train_q = ["train", "--model", QUICKSTART, "--batch", "16", "--seq", "128"] + steps
+    train_m = ["train", "--model", TEN_M, "--batch", "8", "--seq", "256"] + steps_10m
+    gen = ["generate", "--model", TEN_M_GEN, "--prompt", "16"] + new
+    files = corpus_files()
+    return {
+        "sgemm": ("sgemm 2048x2048 (best of 5)", "GFLOP/s", speed + ["sgemm"], twin + ["sgemm"]),
+        "train_quickstart": ("train step, quickstart 4L/192/ctx128/V2048, B=16", "tok/s",
+                             speed + train_q, twin + train_q),
+        "train_10m": ("train step, 10M 6L/384/ctx256/V4096, B=8", "tok/s", speed + train_m, twin + train_m),
+        "gen_b1_cache": ("generate B=1, KV cache, 10M (block 512)", "tok/s",
+                         speed + gen + ["--batch", "1"], twin + gen + ["--batch", "1"]),
+        "gen_b16_cache": ("generate B=16, KV cache, 10M (block 512)", "tok/s",
+                          speed + gen + ["--batch", "16"], twin + gen + ["--batch", "16"]),
+        "gen_b1_nocache": ("generate B=1, no cache, 10M (block 512)", "tok/s",
+                           speed + gen + ["--batch", "1", "--no-cache"], twin + gen + ["--batch", "1", "--no-cache"]),
+        "tokenize": ("GPT-2 encode, data/corpus (%d files)" % len(files), "MB/s",
+                     [os.path.join(build, "bench/bench_tokenizer"), "--tokenizer", "data/tokenizer/gpt2"] + passes + files,
+                     ["node", "bench/js/tokenizer_bench.mjs"] + passes + files),
+        "ppo": ("PPO iteration, quickstart config", "s",
+                [os.path.join(build, "bench/bench_ppo"), "--iterations", "1" if quick else "2"], None),
+    }
+
+
+def busy_jiffies():
+    """CPU time (all cores) spent busy since boot, from /proc/stat, in seconds."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def run_one(cmd, extra_env=None):
+    """Runs one figure process; returns (its JSON, cores used by everything else meanwhile)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env.update(extra_env or {})
+    before_busy, before_children = busy_jiffies(), os.times()
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    elapsed = time.monotonic() - t0
+    after = os.times()
+    own = (after.children_user - before_children.children_user) + (after.children_system - before_children.children_system)
+    other = max(0.0, (busy_jiffies() - before_busy - own) / elapsed)
+    if proc.returncode != 0:
+        raise RuntimeError("%s failed (exit %d):\n%s" % (" ".join(cmd), proc.returncode, proc.stderr[-2000:]))
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+    if not lines:
+        raise RuntimeError("%s printed no JSON:\n%s" % (" ".join(cmd), proc.stdout[-2000:]))
+    return json.loads(lines[-1]), other
+
+
+def headline(name, result):
+    """The figure's main number."""
+    if name == "sgemm":
+        return result["gflops"]
+    if name == "tokenize":
+        return result["mb_per_s"]
+    if name == "ppo":
+        return result["iteration_s"]
+    return result["tokens_per_s"]
+
+
+def check_same_model(name, ours, twin):
+    if "model" in ours and ours["model"] != twin["model"]:
+        raise RuntimeError("%s: the sides built different models:\n ours %s\n twin %s" % (name, ours["model"], twin["model"]))
+
+
+def check_same_ids(ours, twin):
+    """Per file: same token count and id hash on both sides. Returns a list of mismatch lines."""
+    bad = []
+    for a, b in zip(ours["files"], twin["files"]):
+        if (a["path"], a["tokens"], a["hash"]) != (b["path"], b["tokens"], b["hash"]):
+            bad.append("%s: ours %d tokens hash %08x, js-tiktoken %d tokens hash %08x" %
+                       (a["path"], a["tokens"], a["hash"], b["tokens"], b["hash"]))
+    if len(ours["files"]) != len(twin["files"]):
+        bad.append("different file counts")
+    return bad
+
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+
+# The thread-setup table (--threads): bench_core_speed under three runtimes, alternated per repetition.
+THREAD_ENVS = [
+    ("OpenBLAS pthread (Debian default)", {}),
+    ("OpenBLAS pthread, passive waits", {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}),
+    ("OpenBLAS OpenMP (bench/setup.sh --openmp-blas)", {"LD_LIBRARY_PATH": os.path.join(ROOT, "bench/.cache/openblas-openmp")}),
+]
+
+
+def threads_table(build, reps):
+    """Median tokens/s per (runtime, torch threads, OpenBLAS threads) over `reps` alternated runs."""
+    if not os.path.isfile(os.path.join(ROOT, "bench/.cache/openblas-openmp/libblas.so.3")):
+        sys.exit("run bench/setup.sh --openmp-blas first (unpacks the OpenMP OpenBLAS for this table)")
+    runs = {}
+    for rep in range(reps):
+        for name, extra in THREAD_ENVS:
+            env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+            env.update(extra)
+            before = busy_jiffies(), os.times()
+            t0 = time.monotonic()
+            out = subprocess.run([os.path.join(build, "bench/bench_core_speed"), "--rounds", "1", "--json"], cwd=ROOT,
+                                 env=env, capture_output=True, text=True, check=True).stdout
+            elapsed, after = time.monotonic() - t0, os.times()
+            own = after.children_user - before[1].children_user + after.children_system - before[1].children_system
+            other = max(0.0, (busy_jiffies() - before[0] - own) / elapsed)
+            print("rep %d/%d %s (other load %.2f cores)" % (rep + 1, reps, name, other), file=sys.stderr, flush=True)
+            for line in out.splitlines():
+                if line.startswith("{"):
+                    r = json.loads(line)
+                    key = (name, r["torch_threads"], r["blas_threads"], r["torch_actual"], r["blas_actual"])
+                    runs.setdefault(key, {"train": [], "gen1": [], "gen16": [], "other": []})
+                    runs[key]["train"].append(r["train_tokens_per_s"])
+                    runs[key]["gen1"].append(r["gen_b1_tokens_per_s"])
+                    runs[key]["gen16"].append(r["gen_b16_tokens_per_s"])
+                    runs[key]["other"].append(other)
+    print("\nquickstart shape (4L/192/ctx128/V2048); medians of %d repetitions; %s, %s"
+          % (reps, cpu_model(), datetime.datetime.now().isoformat(timespec="minutes")))
+    print("| runtime | threads LibTorch / OpenBLAS | train tok/s | generate B=1 tok/s | generate B=16 tok/s | other load |")
+    print("|---|---|---:|---:|---:|---:|")
+    for (name, tt, bt, ta, ba), v in runs.items():
+        threads = "%d / %d" % (tt, bt) + ("" if (tt, bt) == (ta, ba) else " (reads back %d / %d)" % (ta, ba))
+        print("| %s | %s | %s | %s | %s | %.2f |" % (name, threads, "{:,.0f}".format(med(v["train"])),
+                                                     "{:,.0f}".format(med(v["gen1"])), "{:,.0f}".format(med(v["gen16"])),
+                                                     med(v["other"])))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build", default=os.path.join(ROOT, "build-bench"), help="CMake build directory")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--json", help="also write the figures as JSON to this file")
+    p.add_argument("--quick", action="store_true", help="one repetition, short runs (a smoke test, not numbers)")
+    p.add_argument("--only", help="comma-separated figure names (default: all)")
+    p.add_argument("--ours-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="set this in our processes only, to try a runtime change without rebuilding "
+                        "(e.g. GLIBC_TUNABLES=glibc.malloc.trim_threshold=...); repeatable")
+    p.add_argument("--threads", action="store_true",
+                   help="instead: the thread-setup table (bench_core_speed under three BLAS/wait runtimes)")
+    args = p.parse_args()
+    reps = 1 if args.quick else args.reps
+    if args.threads:
+        return threads_table(os.path.abspath(args.build), reps)
+    figs = figures(os.path.abspath(args.build), args.quick)
+    names = args.only.split(",") if args.only else list(figs)
+    for n in names:
+        if n not in figs:
+            sys.exit("unknown figure %s (have: %s)" % (n, ", ".join(figs)))
+
+    ours_env = dict(kv.split("=", 1) for kv in args.ours_env)
+    results = {n: {"ours": [], "twin": [], "other_load": []} for n in names}
+    id_mismatches = []
+    started = time.monotonic()
+    for rep in range(reps):
+        for n in names:
+            what, unit, ours_cmd, twin_cmd = figs[n]
+            order = [("ours", ours_cmd), ("twin", twin_cmd)]
+            if rep % 2 == 1:
+                order.reverse()
+            got = {}
+            for side, cmd in order:
+                if cmd is None:
+                    continue
+                got[side], other = run_one(cmd, ours_env if side == "ours" else None)
+                results[n][side].append(got[side])
+                results[n]["other_load"].append(other)
+                print("rep %d/%d %-17s %-4s %10.2f %s   (other load %.2f cores)" %
+                      (rep + 1, reps, n, side, headline(n, got[side]), unit, other), file=sys.stderr, flush=True)
+            if "twin" in got:
+                check_same_model(n, got["ours"], got["twin"])
+            if n == "tokenize":
+                id_mismatches += check_same_ids(got["ours"], got["twin"])
+
+    report = summarise(results, figs, names, reps, id_mismatches, time.monotonic() - started)
+    report["ours_env"] = ours_env
+    print_table(report)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+    if id_mismatches:
+        sys.exit(1)
+
+
+def summarise(results, figs, names, reps, id_mismatches, seconds):
+    rows = []
+
+    def cache_speedup_row():
+        if "gen_b1_cache" in names and "gen_b1_nocache" in names and not any(r["figure"] == "cache_speedup_b1" for r in rows):
+            c, nc = results["gen_b1_cache"], results["gen_b1_nocache"]
+            row("cache_speedup_b1", "KV cache speedup at B=1 (cache / no cache)", "x",
+                [a["tokens_per_s"] / b["tokens_per_s"] for a, b in zip(c["ours"], nc["ours"])],
+                [a["tokens_per_s"] / b["tokens_per_s"] for a, b in zip(c["twin"], nc["twin"])], ">= 5x (ours)")
+
+    def row(key, what, unit, ours, twin, target=None, higher_is_better=True):
+        r = {"figure": key, "what": what, "unit": unit, "ours": [round(v, 4) for v in ours],
+             "twin": [round(v, 4) for v in twin], "ours_median": med(ours),
+             "twin_median": med(twin) if twin else None}
+        # The ratio is the median of the per-repetition ratios: each pair ran back to back, so it
+        # cancels load that drifts over the run better than a ratio of medians (also given).
+        pairs = [a / b for a, b in zip(ours, twin) if b]
+        r["ratio"] = med(pairs) if pairs else None
+        r["ratio_min"], r["ratio_max"] = (min(pairs), max(pairs)) if pairs else (None, None)
+        r["ratio_of_medians"] = r["ours_median"] / r["twin_median"] if twin and r["twin_median"] else None
+        if target is not None:
+            r["target"] = target
+        rows.append(r)
+
+    for n in names:
+        what, unit, _, _ = figs[n]
+        ours, twin = results[n]["ours"], results[n]["twin"]
+        if n == "ppo":
+            continue
+        if n == "tokenize":
+            cache_speedup_row()
+        row(n, what, unit, [headline(n, x) for x in ours], [headline(n, x) for x in twin],
+            {"gen_b1_cache": ">= 2x twin", "tokenize": ">= 2x twin"}.get(n, ">= 1x twin" if n.startswith("train") else None))
+        if n.startswith("train"):
+            row(n + "_model_gflops", "  model FLOP/s (6N + 12LCT per token)", "GFLOP/s",
+                [x["model_gflops"] for x in ours], [x["model_gflops"] for x in twin])
+            row(n + "_peak_fraction", "  fraction of sgemm peak (same process)", "%",
+                [100 * x["model_gflops"] / x["sgemm_gflops"] for x in ours],
+                [100 * x["model_gflops"] / x["sgemm_gflops"] for x in twin],
+                ">= 50% (10M)" if n == "train_10m" else None)
+            for phase in ("forward_s", "backward_s", "clip_s", "adamw_s"):
+                row(n + "_" + phase, "  " + phase[:-2] + " per step", "s",
+                    [x[phase] for x in ours], [x[phase] for x in twin])
+            faults = lambda x: sum(x["page_faults_per_step"].values())  # noqa: E731
+            row(n + "_page_faults", "  page faults per step (fresh 4 KiB pages)", "faults",
+                [faults(x) for x in ours], [faults(x) for x in twin])
+    cache_speedup_row()
+    report = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release()},
+        "reps": reps,
+        "seconds": round(seconds, 1),
+        "other_load_cores_median": {n: round(med(results[n]["other_load"]), 2) for n in names},
+        "rows": rows,
+    }
+    if "tokenize" in names:
+        t = results["tokenize"]
+        report["tokenizer"] = {"ids_match": not id_mismatches, "mismatches": id_mismatches,
+                               "tokens": t["ours"][0]["tokens"], "bytes": t["ours"][0]["bytes"],
+                               "ours_mb_per_s_warm_cache": med([x["mb_per_s_warm_cache"] for x in t["ours"]]),
+                               "twin_impl": t["twin"][0].get("impl")}
+    if "ppo" in names:
+        runs = results["ppo"]["ours"]
+        parts = ("reward_model", "reference", "policy_value")
+        report["ppo"] = {k: med([x[k] for x in runs]) for k in ("iteration_s", "rollout_s", "score_s", "train_s")}
+        report["ppo"]["score_parts_s"] = {k: med([x["score_parts_s"][k] for x in runs]) for k in parts}
+        for k in ("rollout_size", "minibatch_size", "ppo_epochs", "max_new_tokens", "sequence_length", "params",
+                  "value_trunk", "response_length"):
+            report["ppo"][k] = runs[0][k]
+    return report
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit in ("s",):
+        return "%.3f" % v
+    if unit in ("x", "%", "GFLOP/s", "MB/s") or v < 100:
+        return "%.1f" % v
+    return "{:,.0f}".format(v)
+
+
+def print_table(report):
+    print("\n%s, %d cores, %s; medians of %d repetitions; ours/twin: median of the per-repetition ratios\n"
+          "(min-max: their range); other load: median cores used by other processes during a figure"
+          % (report["machine"]["cpu"], report["machine"]["cores"], report["date"], report["reps"]))
+    if report.get("ours_env"):
+        print("ours ran with " + " ".join("%s=%s" % kv for kv in report["ours_env"].items()))
+    print("| %-55s | %-7s | %10s | %10s | %9s | %-11s | %-14s |" %
+          ("figure", "unit", "ours", "twin", "ours/twin", "min-max", "target"))
+    print("|%s|%s|%s|%s|%s|%s|%s|" % ("-" * 57, "-" * 9, "-" * 12, "-" * 12, "-" * 11, "-" * 13, "-" * 16))
+    for r in report["rows"]:
+        ratio = "%.2fx" % r["ratio"] if r["ratio"] is not None else "-"
+        spread = "%.2f-%.2f" % (r["ratio_min"], r["ratio_max"]) if r["ratio"] is not None else "-"
+        print("| %-55s | %-7s | %10s | %10s | %9s | %-11s | %-14s |" % (
+            r["what"], r["unit"], fmt(r["ours_median"], r["unit"]), fmt(r["twin_median"], r["unit"]), ratio,
+            spread, r.get("target", "")))
+    print("other load (cores):", ", ".join("%s %.2f" % kv for kv in report["other_load_cores_median"].items()))
+    if "tokenizer" in report:
+        t = report["tokenizer"]
+        print("tokenizer: %s tokens from %s bytes; ours with a warm word cache %.1f MB/s; twin %s" %
+              ("{:,}".format(t["tokens"]), "{:,}".format(t["bytes"]), t["ours_mb_per_s_warm_cache"], t["twin_impl"]))
+        if t["ids_match"]:
+            print("tokenizer ids: identical (per-file token count and FNV-1a hash)")
+        else:
+            print("\n!!! TOKENIZER MISMATCH: ours and js-tiktoken produce different ids !!!")
+            for line in t["mismatches"]:
+                print("!!! " + line)
+    if "ppo" in report:
+        p = report["ppo"]
+        s = p["score_parts_s"]
+        print("\nPPO iteration (ours; rollout %d, minibatch %d, %d epochs, %d new tokens, sequences of %d, %.2fM-param "
+              "policy, %s value trunk):" % (p["rollout_size"], p["minibatch_size"], p["ppo_epochs"], p["max_new_tokens"],
+                                            p["sequence_length"], p["params"] / 1e6,
+                                            "own" if p["value_trunk"] else "shared"))
+        total = p["iteration_s"]
+        print("| phase | s | share |\n|---|---:|---:|")
+        for label, v in (("rollout (sampling)", p["rollout_s"]), ("score: reward model", s["reward_model"]),
+                         ("score: reference log-probs", s["reference"]),
+                         ("score: policy log-probs + values", s["policy_value"]),
+                         ("score phase as timed by the trainer", p["score_s"]), ("training (PPO epochs)", p["train_s"]),
+                         ("whole iteration", total)):
+            print("| %s | %.3f | %.0f%% |" % (label, v, 100 * v / total))
+
+
+if __name__ == "__main__":
+    main()
