@@ -1,5 +1,5 @@
 // Where one PPO iteration's time goes (ours only; bench/run.py runs it):
-//   bench_ppo [--config configs/quickstart-ppo.json] [--iterations 2] [--tokenizer-file FILE]
+//   bench_ppo [--config configs/quickstart-ppo.json] [--iterations 2] [--tokenizer-file FILE] [--device cpu|cuda]
 // Self-contained: a tokenizer trained on one shipped novel (vocab 2048, the quickstart's size), a
 // random policy of the quickstart pretrain shape and a reward model on that trunk are written to a
 // temporary directory, then PpoTrainer runs the quickstart PPO config (rollout 32, minibatches of
@@ -9,6 +9,9 @@
 // timing its parts on one more rollout: the reward model, the reference's log-probs, and the
 // policy's log-probs + values (evaluate_rollout minus the reference).
 // A random policy rarely samples EOS, so every response runs the full 32 tokens: the slow case.
+// --device cuda runs the trainer there (runtime.device; precision auto: bf16 autocast) and adds
+// peak_gpu_bytes: the most GPU memory held by tensors during the measured iterations, with all
+// four models (policy, value, reference, reward) resident (a CUDA build of LibTorch; -1 otherwise).
 // Prints one JSON line.
 #include <torch/torch.h>
 
@@ -22,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/gpu_memory.h"
 #include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/model_io.h"
@@ -79,14 +83,18 @@ int main(int argc, char** argv) {
     std::string pretrain_file = "configs/quickstart-pretrain.json";
     std::string corpus = "data/corpus/austen/persuasion.txt";
     int iterations = 2;
+    std::string device = "cpu";
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
       if (a == "--config" && i + 1 < argc) config_file = argv[++i];
       else if (a == "--iterations" && i + 1 < argc) iterations = std::max(1, std::atoi(argv[++i]));
       else if (a == "--tokenizer-file" && i + 1 < argc) corpus = argv[++i];
-      else throw std::runtime_error("usage: bench_ppo [--config FILE] [--iterations N] [--tokenizer-file FILE]");
+      else if (a == "--device" && i + 1 < argc) device = argv[++i];
+      else throw std::runtime_error("usage: bench_ppo [--config FILE] [--iterations N] [--tokenizer-file FILE] [--device cpu|cuda]");
     }
     rlhf::configure_threads(0);
+    rlhf::configure_allocator();  // glibc malloc settings of every stage (core/runtime.h)
+    const torch::Device dev = rlhf::select_device(device);  // fails here, before the setup, without CUDA
     TempDir tmp;
     auto t0 = Clock::now();
     auto tokenizer = rlhf::train_bpe({corpus}, {2048, 2});
@@ -95,12 +103,13 @@ int main(int argc, char** argv) {
 
     auto config = rlhf::load_config<rlhf::PpoConfig>(
         config_file, {"policy_from=" + (tmp.path / "sft").string(), "reward_from=" + (tmp.path / "rm").string(),
-                      "out_dir=" + (tmp.path / "ppo").string(), "runtime.device=cpu"});
+                      "out_dir=" + (tmp.path / "ppo").string(), "runtime.device=" + device});
     rlhf::PpoTrainer trainer(config, tmp.path / "ppo", nullptr);
 
     // Iteration 0 is a warm-up (first-touch allocations, OpenBLAS threads); then the measured ones.
     std::vector<double> rollout_s, score_s, train_s, total_s, response_len;
     for (int it = 0; it <= iterations; ++it) {
+      if (it == 1) bench::reset_peak_gpu_bytes(dev);  // the measured iterations' peak, warm-up excluded
       auto start = Clock::now();
       auto metrics = trainer.run_iteration(it).metrics;
       const double total = seconds_since(start);
@@ -111,6 +120,7 @@ int main(int argc, char** argv) {
       response_len.push_back(metrics.at("response_length").get<double>());
       total_s.push_back(total);
     }
+    const int64_t peak_gpu_bytes = bench::peak_gpu_bytes(dev);
 
     // The score phase's parts, on one more rollout of the same size.
     const auto& pool = trainer.prompts().train;
@@ -126,8 +136,10 @@ int main(int argc, char** argv) {
     }
     auto r = rlhf::sample_rollout(trainer.model()->policy, prompts, prompt_ids, config.sampling, tokenizer,
                                   config.minibatch_size);
+    bench::synchronize(dev);  // on CUDA each part's clock must include its queued kernels
     auto t_reward = Clock::now();
     trainer.scorer().score(r, tokenizer);
+    bench::synchronize(dev);
     const double reward_s = seconds_since(t_reward);
     auto t_ref = Clock::now();
     {
@@ -138,9 +150,11 @@ int main(int argc, char** argv) {
                                 r.prompt_length, config.sampling.temperature);
       }
     }
+    bench::synchronize(dev);
     const double reference_s = seconds_since(t_ref);
     auto t_eval = Clock::now();
     rlhf::evaluate_rollout(r, trainer.model(), trainer.reference(), config.sampling.temperature, config.minibatch_size);
+    bench::synchronize(dev);
     const double policy_value_s = seconds_since(t_eval) - reference_s;
 
     const double total = median(total_s);
@@ -160,6 +174,7 @@ int main(int argc, char** argv) {
                 {"value_trunk", !trainer.model()->value->shared()},
                 {"setup_s", setup_s},
                 {"threads", {{"torch", torch::get_num_threads()}, {"openblas", rlhf::blas_num_threads()}}}};
+    if (dev.is_cuda()) out["device"] = dev.str(), out["peak_gpu_bytes"] = peak_gpu_bytes;
     std::printf("%s\n", out.dump().c_str());
     return 0;
   } catch (const std::exception& e) {

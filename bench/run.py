@@ -174,6 +174,9 @@ def main():
     p.add_argument("--ours-env", action="append", default=[], metavar="KEY=VALUE",
                    help="set this in our processes only, to try a runtime change without rebuilding "
                         "(e.g. GLIBC_TUNABLES=glibc.malloc.trim_threshold=...); repeatable")
+    p.add_argument("--twin-env", action="append", default=[], metavar="KEY=VALUE",
+                   help="set this in the twin's processes only (e.g. the allocator settings ours makes at "
+                        "start-up, to see how much of a ratio they explain); repeatable")
     p.add_argument("--threads", action="store_true",
                    help="instead: the thread-setup table (bench_core_speed under three BLAS/wait runtimes)")
     args = p.parse_args()
@@ -187,6 +190,7 @@ def main():
             sys.exit("unknown figure %s (have: %s)" % (n, ", ".join(figs)))
 
     ours_env = dict(kv.split("=", 1) for kv in args.ours_env)
+    twin_env = dict(kv.split("=", 1) for kv in args.twin_env)
     results = {n: {"ours": [], "twin": [], "other_load": []} for n in names}
     id_mismatches = []
     started = time.monotonic()
@@ -200,7 +204,7 @@ def main():
             for side, cmd in order:
                 if cmd is None:
                     continue
-                got[side], other = run_one(cmd, ours_env if side == "ours" else None)
+                got[side], other = run_one(cmd, ours_env if side == "ours" else twin_env)
                 results[n][side].append(got[side])
                 results[n]["other_load"].append(other)
                 print("rep %d/%d %-17s %-4s %10.2f %s   (other load %.2f cores)" %
@@ -212,6 +216,7 @@ def main():
 
     report = summarise(results, figs, names, reps, id_mismatches, time.monotonic() - started)
     report["ours_env"] = ours_env
+    report["twin_env"] = twin_env
     print_table(report)
     if args.json:
         with open(args.json, "w") as f:
@@ -320,6 +325,8 @@ def print_table(report):
           % (report["machine"]["cpu"], report["machine"]["cores"], report["date"], report["reps"]))
     if report.get("ours_env"):
         print("ours ran with " + " ".join("%s=%s" % kv for kv in report["ours_env"].items()))
+    if report.get("twin_env"):
+        print("the twin ran with " + " ".join("%s=%s" % kv for kv in report["twin_env"].items()))
     print("| %-55s | %-7s | %10s | %10s | %9s | %-11s | %-14s |" %
           ("figure", "unit", "ours", "twin", "ours/twin", "min-max", "target"))
     print("|%s|%s|%s|%s|%s|%s|%s|" % ("-" * 57, "-" * 9, "-" * 12, "-" * 12, "-" * 11, "-" * 13, "-" * 16))

@@ -1,15 +1,22 @@
 // Our side of the Python-twin comparison (bench/run.py): one figure per process, so that the driver
 // can alternate our process and the twin's (bench/python/twin.py) and both see the same machine.
 //   bench_speed sgemm    [--n 2048] [--repeats 5]
-//   bench_speed train    --model L,H,C,BLOCK,V --batch B --seq T [--steps N]
-//   bench_speed generate --model L,H,C,BLOCK,V --batch B --prompt P --new N [--no-cache]
+//   bench_speed train    --model L,H,C,BLOCK,V --batch B --seq T [--steps N] [--device cpu|cuda]
+//                        [--precision auto|bf16|fp32] [--warmup N]
+//   bench_speed generate --model L,H,C,BLOCK,V | --checkpoint DIR --batch B --prompt P --new N [--no-cache]
+//                        [--device cpu|cuda] [--dtype fp32|bf16]
 //   bench_speed generate-parts --model ... --batch B --prompt P --new N   (where generate spends its time)
 // train and generate take --profile FILE: a Chrome trace of the LibTorch ops of the timed part
 // (LibTorch's legacy profiler), which bench/profile_summary.py sums per op and sets against the twin's.
+// On CUDA (bench/gpu/device_check.sh) the train step is the product's GPU step: bf16 autocast around
+// forward + loss (precision auto), ForeachAdamW, clipping at 1.0; the timed steps are queued back
+// to back with one device sync before each clock read, so there are no per-phase times, and the
+// JSON adds peak_gpu_bytes (a CUDA build of LibTorch only; -1 otherwise).
 // Prints one JSON line on stdout. Threads: configure_threads(0), as every stage (core/runtime.cpp).
 #include <torch/torch.h>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/autograd/profiler_legacy.h>  // RecordProfile (torch/torch.h need not include it in 2.x)
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -24,8 +31,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/gpu_memory.h"
+#include "core/autocast.h"
 #include "core/generate.h"
 #include "core/gpt.h"
+#include "core/model_io.h"
 #include "core/optimizer.h"
 #include "core/runtime.h"
 
@@ -58,6 +68,11 @@ struct Args {
   int64_t prompt = 16, new_tokens = 256;   // generate
   bool cache = true;
   std::string profile;                     // Chrome trace of the timed part ("" = none)
+  std::string device = "cpu";              // train, generate
+  std::string precision = "auto";          // train: autocast bf16 on CUDA ("auto"), or "bf16" / "fp32"
+  int64_t warmup = -1;                     // train: untimed steps first (-1: 1 on the CPU, 3 on CUDA)
+  std::string checkpoint;                  // generate: a native checkpoint or HF GPT-2 directory instead of --model
+  std::string dtype = "fp32";              // generate: the weights' dtype, fp32 or bf16
 };
 
 // Records every LibTorch op of its scope into a Chrome trace when a file is given.
@@ -100,8 +115,14 @@ Args parse_args(int argc, char** argv) {
     else if (k == "--new") a.new_tokens = std::stoll(value());
     else if (k == "--no-cache") a.cache = false;
     else if (k == "--profile") a.profile = value();
+    else if (k == "--device") a.device = value();
+    else if (k == "--precision") a.precision = value();
+    else if (k == "--warmup") a.warmup = std::stoll(value());
+    else if (k == "--checkpoint") a.checkpoint = value();
+    else if (k == "--dtype") a.dtype = value();
     else throw std::runtime_error("unknown option " + k);
   }
+  if (a.dtype != "fp32" && a.dtype != "bf16") throw std::runtime_error("--dtype wants fp32 or bf16, got " + a.dtype);
   return a;
 }
 
@@ -133,21 +154,65 @@ json model_json(const rlhf::GPT& model) {
 
 // One training step as core/trainer.cpp runs it: lr, zero_grad, forward, loss, backward, clip at 1.0,
 // loss.item(), AdamW (make_adamw: ForeachAdamW, decay on matmul weights only). Phases timed separately.
+// On CUDA as the trainer's GPU step: forward + loss inside BF16Autocast, clip_gradients_on_device (the
+// norm stays on the device), no loss.item() per step; the steps are timed together.
 json train(const Args& a) {
-  const double peak = sgemm_gflops(2048, 5);
+  const torch::Device device = rlhf::select_device(a.device);
+  const bool bf16 = rlhf::use_bf16_autocast(a.precision, device, "--precision");
+  const double peak = device.is_cuda() ? 0.0 : sgemm_gflops(2048, 5);  // the CPU's peak, as before
   torch::manual_seed(0);
   rlhf::GPT model(a.model);
+  model->to(device);
   model->train();
   rlhf::TrainConfig tc;
   tc.lr = 6e-4, tc.weight_decay = 0.1, tc.beta1 = 0.9, tc.beta2 = 0.95;
   auto opt = rlhf::make_adamw(*model, tc);
   const int64_t B = a.batch, T = a.seq;
-  auto ids = torch::randint(0, a.model.vocab_size, {B, T + 1}, torch::kLong);  // (B, T + 1)
+  auto ids = torch::randint(0, a.model.vocab_size, {B, T + 1}, torch::kLong).to(device);  // (B, T + 1)
   auto x = ids.narrow(1, 0, T).contiguous(), y = ids.narrow(1, 1, T).contiguous();  // (B, T) each
+  const double fpt = flops_per_token(model, T);
+
+  if (device.is_cuda()) {
+    auto step = [&] {
+      rlhf::set_learning_rate(*opt, tc.lr);
+      opt->zero_grad();
+      torch::Tensor loss;
+      {
+        rlhf::BF16Autocast autocast(bf16);  // forward + loss only; backward follows the recorded casts
+        loss = model->loss(model->forward(x).logits, y);
+      }
+      loss.backward();
+      rlhf::clip_gradients_on_device(*model, 1.0);
+      opt->step();
+      return loss.detach();
+    };
+    // Warm-up: cuBLAS handles and workspaces, the caching allocator's blocks, autocast's casts.
+    for (int64_t s = 0; s < (a.warmup >= 0 ? a.warmup : 3); ++s) step();
+    bench::synchronize(device);
+    bench::reset_peak_gpu_bytes(device);
+    torch::Tensor loss;
+    std::optional<MaybeProfile> profile(a.profile);
+    auto start = Clock::now();
+    for (int64_t s = 0; s < a.steps; ++s) loss = step();
+    bench::synchronize(device);
+    const double step_s = seconds_since(start) / std::max<int64_t>(1, a.steps);
+    profile.reset();
+    const double tokens_per_s = B * T / step_s;
+    return {{"tokens_per_s", tokens_per_s},
+            {"model_gflops", fpt * tokens_per_s / 1e9},
+            {"flops_per_token", fpt},
+            {"step_s", step_s},
+            {"loss", loss.defined() ? loss.item<double>() : NAN},  // after the clock: a sanity check
+            {"peak_gpu_bytes", bench::peak_gpu_bytes(device)},
+            {"device", device.str()},
+            {"autocast_bf16", bf16},
+            {"model", model_json(model)}};
+  }
 
   std::vector<double> step_s, fwd_s, bwd_s, clip_s, opt_s, faults_fwd, faults_bwd, faults_opt;
   std::optional<MaybeProfile> profile;
-  for (int64_t s = -1; s < a.steps; ++s) {  // step -1: warm-up (allocations, OpenBLAS threads)
+  const int64_t warmup = a.warmup >= 0 ? a.warmup : 1;  // allocations, OpenBLAS threads
+  for (int64_t s = -warmup; s < a.steps; ++s) {
     if (s == 0) profile.emplace(a.profile);
     const double f0 = minor_faults();
     auto t0 = Clock::now();
@@ -176,7 +241,6 @@ json train(const Args& a) {
   }
   profile.reset();
   const double tokens_per_s = B * T / median(step_s);
-  const double fpt = flops_per_token(model, T);
   return {{"tokens_per_s", tokens_per_s},
           {"model_gflops", fpt * tokens_per_s / 1e9},
           {"sgemm_gflops", peak},
@@ -198,30 +262,55 @@ std::vector<std::vector<rlhf::TokenId>> random_prompts(int64_t batch, int64_t le
   return prompts;
 }
 
+// The model to sample from: random weights of --model, or --checkpoint's weights loaded as the stages
+// load them (a native checkpoint or an HF GPT-2 directory, core/model_io.h), on `device`.
+rlhf::GPT load_model(const Args& a, const torch::Device& device) {
+  if (a.checkpoint.empty()) {
+    rlhf::GPT model(a.model);
+    model->to(device);
+    return model;
+  }
+  return rlhf::build_gpt(rlhf::load_any_checkpoint(a.checkpoint), device, a.checkpoint);
+}
+
 // rlhf::generate as PPO rollouts and `rlhf generate` call it: top-k 50, temperature 1, no EOS stop.
+// --dtype bf16 converts the weights (and so the KV cache, which make_cache allocates like them);
+// generate() samples on the model's device from the logits converted to float.
 json generate(const Args& a) {
+  const torch::Device device = rlhf::select_device(a.device);
   torch::manual_seed(0);
-  rlhf::GPT model(a.model);
-  auto prompts = random_prompts(a.batch, a.prompt, a.model.vocab_size);
+  rlhf::GPT model = load_model(a, device);
+  if (a.dtype == "bf16") model->to(torch::kBFloat16);
+  auto prompts = random_prompts(a.batch, a.prompt, model->config().vocab_size);
   rlhf::SamplingConfig sc;
   sc.top_k = 50;
   sc.use_cache = a.cache;
   sc.max_new_tokens = 8;
   rlhf::generate(model, prompts, sc, /*eos_id=*/-1);  // warm-up
   sc.max_new_tokens = a.new_tokens;
+  bench::synchronize(device);
+  bench::reset_peak_gpu_bytes(device);
   std::optional<MaybeProfile> profile(a.profile);
   auto start = Clock::now();
   auto out = rlhf::generate(model, prompts, sc, -1);
+  bench::synchronize(device);
   const double s = seconds_since(start);
   profile.reset();
   if (out.tokens.size(1) != a.new_tokens) throw std::runtime_error("generate returned the wrong length");
-  return {{"tokens_per_s", a.batch * a.new_tokens / s}, {"seconds", s}, {"model", model_json(model)}};
+  json result = {{"tokens_per_s", a.batch * a.new_tokens / s}, {"seconds", s}, {"model", model_json(model)}};
+  if (device.is_cuda() || a.dtype != "fp32" || !a.checkpoint.empty()) {
+    result["device"] = device.str(), result["dtype"] = a.dtype, result["checkpoint"] = a.checkpoint;
+    result["batch"] = a.batch, result["new_tokens"] = a.new_tokens;
+    if (device.is_cuda()) result["peak_gpu_bytes"] = bench::peak_gpu_bytes(device);
+  }
+  return result;
 }
 
 // One decode step at B=1 with matrix-vector products (addmv -> OpenBLAS sgemv) instead of Linear's
-// (1 x C) @ (C x out) sgemm, which OpenBLAS runs 4-5x slower for a single row on this machine. Not
-// used by the toolkit: it measures what core/gpt.cpp would gain from such a path. x: (C) embedding
-// of the new token at position `pos`; returns the (V) logits and fills the cache at `pos`.
+// (1 x C) @ (C x out) sgemm, which OpenBLAS runs 4-5x slower for a single row on this machine.
+// GPT::forward takes the same products for one row (core/gpt.cpp linear_forward); this hand-built
+// step, without the modules' generality, is the floor that forward_bare is measured against. x: (C)
+// embedding of the new token at position `pos`; returns the (V) logits and fills the cache at `pos`.
 torch::Tensor decode_step_gemv(rlhf::GPT& model, rlhf::KVCache& cache, torch::Tensor x, int64_t pos) {
   const auto& c = model->config();
   const int64_t nh = c.n_head, hs = c.head_size(), C = c.n_embd;
@@ -351,7 +440,10 @@ int main(int argc, char** argv) {
   try {
     const Args a = parse_args(argc, argv);
     const auto threads = rlhf::configure_threads(0);
+    rlhf::configure_allocator();  // glibc malloc settings of every stage (core/runtime.h)
     json out;
+    if ((a.mode == "sgemm" || a.mode == "generate-parts") && a.device != "cpu")
+      throw std::runtime_error(a.mode + " runs on the CPU only (--device is for train and generate)");
     if (a.mode == "sgemm") out = {{"gflops", sgemm_gflops(a.n, a.repeats)}, {"n", a.n}};
     else if (a.mode == "train") out = train(a);
     else if (a.mode == "generate") out = generate(a);

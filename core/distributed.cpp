@@ -118,6 +118,7 @@ class ProcessGroupHandle {
 #endif
 #ifdef RLHF_WITH_NCCL
   c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+  torch::Device nccl_device = torch::kCPU;  // this rank's GPU: NCCL reduces tensors that live there
 #endif
   std::vector<std::string> peers;  // "host pid" of every rank, for naming a lost peer
 
@@ -166,6 +167,7 @@ Distributed::Distributed(const DistributedEnv& env, torch::Device device) : env_
     auto options = c10d::ProcessGroupNCCL::Options::create();
     options->timeout = env_.timeout;
     group_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(group_->store, env_.rank, env_.world_size, options);
+    group_->nccl_device = device;
     return;
 #else
     throw std::runtime_error("distributed: this build has no NCCL backend for CUDA tensors; run on the CPU (Gloo)");
@@ -247,7 +249,7 @@ std::vector<double> Distributed::reduce(std::vector<double> values, int op, cons
   if (!active()) return values;
   auto t = torch::tensor(values, torch::kDouble);
 #ifdef RLHF_WITH_NCCL
-  if (group_->nccl) t = t.to(torch::kCUDA);
+  if (group_->nccl) t = t.to(group_->nccl_device);
 #endif
   run(what, [&] {
     std::vector<torch::Tensor> tensors{t};
@@ -272,12 +274,16 @@ std::vector<double> Distributed::max(std::vector<double> values, const char* wha
 void Distributed::verify_replicas(torch::nn::Module& module) {
   if (!active()) return;
   torch::NoGradGuard no_grad;
-  double sum = 0.0, sum_sq = 0.0;
+  // Reduced where the weights live, read once: no host round trip per parameter.
+  std::vector<torch::Tensor> sums, squares;
   for (const auto& p : module.parameters()) {
-    auto d = p.detach().to(torch::kCPU, torch::kDouble);
-    sum += d.sum().item<double>();
-    sum_sq += d.square().sum().item<double>();
+    auto d = p.detach().to(torch::kDouble);
+    sums.push_back(d.sum());
+    squares.push_back(d.square().sum());
   }
+  if (sums.empty()) return;
+  auto totals = torch::stack({torch::stack(sums).sum(), torch::stack(squares).sum()}).to(torch::kCPU);  // (2)
+  const double sum = totals[0].item<double>(), sum_sq = totals[1].item<double>();
   const auto low = min({sum, sum_sq}, "comparing the replicas"), high = max({sum, sum_sq}, "comparing the replicas");
   if (low != high)
     throw std::runtime_error("distributed: rank " + std::to_string(rank()) +

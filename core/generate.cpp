@@ -56,8 +56,7 @@ std::pair<torch::Tensor, torch::Tensor> sample_next(const torch::Tensor& logits,
                                                     at::Generator& generator) {
   const double temperature = config.greedy ? 1.0 : config.temperature;
   if (temperature <= 0.0) throw std::runtime_error("sampling: temperature must be > 0 (use greedy instead)");
-  auto scaled = logits / temperature;                                          // (B, V)
-  auto logprobs_all = scaled.log_softmax(-1);                                  // (B, V)
+  auto scaled = temperature == 1.0 ? logits : logits / temperature;           // (B, V)
   torch::Tensor ids;
   if (config.greedy) {
     ids = scaled.argmax(-1);                                                   // (B)
@@ -65,7 +64,9 @@ std::pair<torch::Tensor, torch::Tensor> sample_next(const torch::Tensor& logits,
     auto filtered = filter_top_p(filter_top_k(scaled, config.top_k), config.top_p);
     ids = torch::multinomial(filtered.softmax(-1), 1, /*replacement=*/false, generator).squeeze(-1);  // (B)
   }
-  auto logprobs = logprobs_all.gather(-1, ids.unsqueeze(-1)).squeeze(-1);      // (B)
+  // log p(id) = logit(id) - logsumexp(logits): the one sampled token's log-prob, without writing
+  // a log-softmax over the whole vocabulary.
+  auto logprobs = scaled.gather(-1, ids.unsqueeze(-1)).squeeze(-1) - scaled.logsumexp(-1);  // (B)
   return {ids, logprobs};
 }
 
@@ -73,6 +74,43 @@ std::vector<TokenId> Generation::row_tokens(int64_t row) const {
   auto t = tokens[row].masked_select(mask[row].to(torch::kBool)).to(torch::kCPU);
   return std::vector<TokenId>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
 }
+
+at::Generator sampling_generator(torch::Device device, uint64_t seed) {
+  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto generator = at::globalContext().defaultGenerator(device).clone();  // a private stream on the device
+  generator.set_current_seed(seed);
+  return generator;
+}
+
+namespace {
+
+// Left-padded (B, P) prompt ids and the (B, P + N) attention mask of prompt + new tokens.
+std::pair<torch::Tensor, torch::Tensor> pad_prompts(const std::vector<std::vector<TokenId>>& prompts, int64_t P,
+                                                    int64_t N, TokenId pad_id) {
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  auto idx = torch::full({B, P}, pad_id, torch::kLong);                        // (B, P)
+  auto attention_mask = torch::zeros({B, P + N}, torch::kLong);                // (B, P + N)
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& p = prompts[b];
+    const int64_t offset = P - static_cast<int64_t>(p.size());
+    idx[b].narrow(0, offset, p.size()).copy_(torch::tensor(p, torch::kLong));
+    attention_mask[b].narrow(0, offset, P + N - offset).fill_(1);
+  }
+  return {idx, attention_mask};
+}
+
+// A row's new tokens as text: without its EOS, cut before a stop string.
+std::string row_text(const Generation& out, int64_t row, TokenId eos_id, const Tokenizer& tokenizer,
+                     const std::vector<std::string>& stops) {
+  auto ids = out.row_tokens(row);
+  if (!ids.empty() && ids.back() == eos_id) ids.pop_back();
+  std::string text = tokenizer.decode(ids);
+  size_t cut = std::string::npos;
+  if (ends_with_stop(text, stops, &cut)) text.resize(cut);
+  return text;
+}
+
+}  // namespace
 
 Generation generate(GPT& model, const std::vector<std::vector<TokenId>>& prompts, const SamplingConfig& config,
                     TokenId eos_id, const Tokenizer* tokenizer) {
@@ -95,66 +133,62 @@ Generation generate(GPT& model, const std::vector<std::vector<TokenId>>& prompts
   const auto device = model->transformer->wte->weight.device();
   const TokenId pad_id = eos_id >= 0 ? eos_id : 0;
 
-  // Left-padded prompts and the attention mask for the whole sequence (prompt + new tokens).
-  auto idx = torch::full({B, P}, pad_id, torch::kLong);                        // (B, P)
-  auto attention_mask = torch::zeros({B, P + N}, torch::kLong);                // (B, P + N)
-  for (int64_t b = 0; b < B; ++b) {
-    const auto& p = prompts[b];
-    const int64_t offset = P - static_cast<int64_t>(p.size());
-    idx[b].narrow(0, offset, p.size()).copy_(torch::tensor(p, torch::kLong));
-    attention_mask[b].narrow(0, offset, P + N - offset).fill_(1);
-  }
+  // When no prompt is padded the model gets no mask: plain causal attention, positions past + i,
+  // and no per-step mask and position-id work (~6% of a batch-1 decode step on the CPU).
+  bool padded = false;
+  for (const auto& p : prompts) padded = padded || static_cast<int64_t>(p.size()) < P;
+  auto [idx, attention_mask] = pad_prompts(prompts, P, N, pad_id);
   idx = idx.to(device);
   attention_mask = attention_mask.to(device);
 
-  Generation out;
-  out.tokens = torch::full({B, N}, pad_id, torch::kLong);
-  out.logprobs = torch::zeros({B, N});
-  out.mask = torch::zeros({B, N}, torch::kLong);
-  out.finished.assign(B, false);
-  out.texts.assign(B, "");
-  std::vector<std::vector<TokenId>> new_tokens(B);
-  std::vector<size_t> cut(B, std::string::npos);
-  auto tokens_acc = out.tokens.accessor<int64_t, 2>();
-  auto logprobs_out = out.logprobs.accessor<float, 2>();
-  auto mask_acc = out.mask.accessor<int64_t, 2>();
+  // Everything per token stays on the model's device: the cache, the sampling (with its own seeded
+  // generator there) and the outputs. The host reads the device only to decode for stop strings,
+  // and to see whether every row has ended: each step on the CPU, where it is free; every
+  // `kDoneCheckEvery` steps on a GPU, where each read waits for the queue to drain.
+  constexpr int64_t kDoneCheckEvery = 8;
+  const auto on_device = torch::TensorOptions().device(device);
+  auto tokens = torch::full({B, N}, pad_id, on_device.dtype(torch::kLong));    // (B, N)
+  auto logprobs = torch::zeros({B, N}, on_device.dtype(torch::kFloat));       // (B, N)
+  auto mask = torch::zeros({B, N}, on_device.dtype(torch::kLong));            // (B, N)
+  auto finished = torch::zeros({B}, on_device.dtype(torch::kBool));           // (B)
+  std::vector<std::vector<TokenId>> decoded(B);                               // stop strings only
+  auto generator = sampling_generator(device, config.seed);
 
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(config.seed);
   KVCache cache;
   if (config.use_cache) cache = model->make_cache(B, P + N);
   auto sequence = idx;                                                         // (B, P + i), no-cache path
   ForwardOptions options;
   options.last_position_only = true;
   options.cache = config.use_cache ? &cache : nullptr;
-  options.attention_mask = attention_mask.narrow(1, 0, P);
+  if (padded) options.attention_mask = attention_mask.narrow(1, 0, P);
   auto logits = model->forward(idx, options).logits;                           // (B, 1, V)
 
   for (int64_t i = 0; i < N; ++i) {
-    auto [ids, logprobs] = sample_next(logits.squeeze(1).to(torch::kCPU, torch::kFloat), config, generator);
-    auto ids_acc = ids.accessor<int64_t, 1>();
-    auto logprobs_acc = logprobs.accessor<float, 1>();
-    bool all_done = true;
-    for (int64_t b = 0; b < B; ++b) {
-      if (out.finished[b]) {
-        ids_acc[b] = pad_id;
-        continue;
+    auto [ids, logp] = sample_next(logits.squeeze(1).to(torch::kFloat), config, generator);  // (B), (B)
+    ids.masked_fill_(finished, pad_id);
+    tokens.select(1, i).copy_(ids);
+    logprobs.select(1, i).copy_(logp.masked_fill(finished, 0.0));
+    mask.select(1, i).copy_(finished.logical_not());                           // a row's EOS still counts
+    if (eos_id >= 0) finished.logical_or_(ids.eq(eos_id));
+    if (!config.stop_strings.empty()) {
+      auto ids_host = ids.to(torch::kCPU), alive_host = mask.select(1, i).to(torch::kCPU),
+           done_host = finished.to(torch::kCPU);
+      auto row_ids = ids_host.accessor<int64_t, 1>();
+      auto alive = alive_host.accessor<int64_t, 1>();
+      auto done = done_host.accessor<bool, 1>();
+      size_t cut = 0;
+      for (int64_t b = 0; b < B; ++b) {
+        if (!alive[b] || done[b]) continue;                                    // ended before, or by this EOS
+        decoded[b].push_back(row_ids[b]);
+        if (ends_with_stop(tokenizer->decode(decoded[b]), config.stop_strings, &cut)) finished[b].fill_(true);
       }
-      tokens_acc[b][i] = ids_acc[b];
-      logprobs_out[b][i] = logprobs_acc[b];
-      mask_acc[b][i] = 1;
-      new_tokens[b].push_back(ids_acc[b]);
-      if (ids_acc[b] == eos_id) {
-        out.finished[b] = true;
-        new_tokens[b].pop_back();
-      } else if (!config.stop_strings.empty()) {
-        out.finished[b] = ends_with_stop(tokenizer->decode(new_tokens[b]), config.stop_strings, &cut[b]);
-      }
-      all_done = all_done && out.finished[b];
     }
-    if (all_done || i + 1 == N) break;
+    if (i + 1 == N) break;
+    const bool check_done = device.is_cpu() || !config.stop_strings.empty() || (i + 1) % kDoneCheckEvery == 0;
+    if (check_done && finished.all().item<bool>()) break;
 
-    auto next = ids.to(device).unsqueeze(1);                                   // (B, 1)
-    options.attention_mask = attention_mask.narrow(1, 0, P + i + 1);
+    auto next = ids.unsqueeze(1);                                              // (B, 1)
+    if (padded) options.attention_mask = attention_mask.narrow(1, 0, P + i + 1);
     if (config.use_cache) {
       logits = model->forward(next, options).logits;                           // (B, 1, V)
     } else {
@@ -162,12 +196,17 @@ Generation generate(GPT& model, const std::vector<std::vector<TokenId>>& prompts
       logits = model->forward(sequence, options).logits;
     }
   }
-  if (tokenizer) {
-    for (int64_t b = 0; b < B; ++b) {
-      out.texts[b] = tokenizer->decode(new_tokens[b]);
-      if (cut[b] != std::string::npos) out.texts[b].resize(cut[b]);
-    }
-  }
+
+  Generation out;
+  out.tokens = tokens.to(torch::kCPU);
+  out.logprobs = logprobs.to(torch::kCPU);
+  out.mask = mask.to(torch::kCPU);
+  auto finished_host = finished.to(torch::kCPU);
+  out.finished.assign(B, false);
+  for (int64_t b = 0; b < B; ++b) out.finished[b] = finished_host[b].item<bool>();
+  out.texts.assign(B, "");
+  if (tokenizer)
+    for (int64_t b = 0; b < B; ++b) out.texts[b] = row_text(out, b, eos_id, *tokenizer, config.stop_strings);
   return out;
 }
 

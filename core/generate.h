@@ -1,6 +1,7 @@
 // Batched autoregressive sampling with a KV cache: greedy, temperature, top-k, top-p; seeded; stops at
-// EOS or stop strings. Prompts of different lengths are left-padded. Sampling runs on the CPU with
-// its own generator, so the same seed gives the same tokens whatever the device.
+// EOS or stop strings. Prompts of different lengths are left-padded. Sampling runs on the model's
+// device with its own seeded generator (no host round trip per token on a GPU): the same seed gives
+// the same tokens on the same kind of device.
 #pragma once
 
 #include <torch/torch.h>
@@ -43,7 +44,11 @@ struct Generation {
 Generation generate(GPT& model, const std::vector<std::vector<TokenId>>& prompts, const SamplingConfig& config,
                     TokenId eos_id, const Tokenizer* tokenizer = nullptr);
 
-// Samples one token per row from (B, V) float logits on the CPU: returns (ids (B), logprobs (B)).
+// A generator of its own for sampling on `device`, seeded: a CPU generator, or a clone of the
+// device's default generator (so sampling does not move other users of that stream).
+at::Generator sampling_generator(torch::Device device, uint64_t seed);
+
+// Samples one token per row from (B, V) float logits, on their device: returns (ids (B), logprobs (B)).
 std::pair<torch::Tensor, torch::Tensor> sample_next(const torch::Tensor& logits, const SamplingConfig& config,
                                                     at::Generator& generator);
 

@@ -9,6 +9,28 @@ namespace rlhf {
 
 namespace F = torch::nn::functional;
 
+namespace {
+
+// y = x W^T + b over the last dimension, for the module's own weights. A single row (a batch-1
+// decode step) is a matrix-vector product: OpenBLAS runs the (1 x C) @ (C x out) sgemm that Linear
+// would call 3-5x slower than sgemv (bench/README.md). Otherwise ATen's linear, one addmm: the C++
+// frontend's F::linear (inside torch::nn::Linear) does matmul + add for 3-D input and adds a copy of
+// each weight gradient through weight.t().
+torch::Tensor linear_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {}) {
+  if (x.numel() != x.size(-1)) return torch::linear(x, weight, bias);
+  auto shape = x.sizes().vec();
+  shape.back() = weight.size(0);
+  auto row = x.reshape({x.size(-1)});                                           // (in)
+  auto y = bias.defined() ? torch::addmv(bias, weight, row) : torch::mv(weight, row);  // (out)
+  return y.view(shape);                                                         // (..., out)
+}
+
+torch::Tensor linear_forward(const torch::nn::Linear& layer, const torch::Tensor& x) {
+  return linear_forward(x, layer->weight, layer->bias);
+}
+
+}  // namespace
+
 void GPTConfig::validate() const {
   auto require = [](bool ok, const char* field, const std::string& why) {
     if (!ok) throw std::runtime_error(std::string("model config: ") + field + " " + why);
@@ -46,7 +68,7 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(const GPTConfig& config)
 torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask, KVCache* cache,
                                                int64_t layer) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2), hs = C / n_head;
-  auto qkv = c_attn(x).split(n_embd, /*dim=*/2);                // 3 x (B, T, C)
+  auto qkv = linear_forward(c_attn, x).split(n_embd, /*dim=*/2); // 3 x (B, T, C)
   auto q = qkv[0].view({B, T, n_head, hs}).transpose(1, 2);     // (B, nh, T, hs)
   auto k = qkv[1].view({B, T, n_head, hs}).transpose(1, 2);     // (B, nh, T, hs)
   auto v = qkv[2].view({B, T, n_head, hs}).transpose(1, 2);     // (B, nh, T, hs)
@@ -76,7 +98,7 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const tor
   auto y = torch::matmul(att, v);                               // (B, nh, T, hs)
 #endif
   y = y.transpose(1, 2).contiguous().view({B, T, C});          // re-assemble all heads side by side
-  return resid_dropout(c_proj(y));
+  return resid_dropout(linear_forward(c_proj, y));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +109,7 @@ MLPImpl::MLPImpl(const GPTConfig& config) {
 }
 
 torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
-  return dropout(c_proj(torch::gelu(c_fc(x), "tanh")));        // (B, T, C)
+  return dropout(linear_forward(c_proj, torch::gelu(linear_forward(c_fc, x), "tanh")));  // (B, T, C)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,8 +237,10 @@ GPTOutput GPTImpl::forward(const torch::Tensor& idx, const ForwardOptions& optio
   GPTOutput out;
   out.hidden = x;
   if (options.logits) {
-    auto h = options.last_position_only ? x.narrow(1, T - 1, 1) : x;           // (B, T or 1, C)
-    out.logits = F::linear(h, transformer->wte->weight);                       // (B, T or 1, vocab)
+    const int64_t from = options.last_position_only ? T - 1 : options.logits_from;
+    TORCH_CHECK(from >= 0 && from < T, "logits_from must be in [0, ", T, "), got ", from);
+    auto h = from > 0 ? x.narrow(1, from, T - from) : x;                       // (B, T - from, C)
+    out.logits = linear_forward(h, transformer->wte->weight);                 // (B, T - from, vocab)
   }
   return out;
 }

@@ -29,10 +29,11 @@ struct ForwardOptions {
   KVCache* cache = nullptr;        // when set, attends to the cached keys and appends the new ones
   bool logits = true;              // compute the LM head
   bool last_position_only = false; // LM head on the last position only (generation)
+  int64_t logits_from = 0;         // LM head on positions logits_from..T-1 only (PPO scores responses)
 };
 
 struct GPTOutput {
-  torch::Tensor logits;  // (B, T, vocab) or (B, 1, vocab) with last_position_only
+  torch::Tensor logits;  // (B, T - logits_from, vocab), or (B, 1, vocab) with last_position_only
   torch::Tensor hidden;  // (B, T, C) after ln_f: what reward and value heads read
 };
 

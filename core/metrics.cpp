@@ -43,18 +43,19 @@ std::string format_duration(double seconds) {
   return out.str();
 }
 
-ProgressLine::ProgressLine(std::string stage, int64_t total_steps)
-    : stage_(std::move(stage)), total_steps_(total_steps), tty_(isatty(STDERR_FILENO)),
+ProgressLine::ProgressLine(std::string stage, int64_t total_steps, std::string value_name)
+    : stage_(std::move(stage)), total_steps_(total_steps), value_name_(std::move(value_name)), tty_(isatty(STDERR_FILENO)),
       start_(std::chrono::steady_clock::now()) {}
 
-void ProgressLine::update(int64_t step, double loss, double tokens_per_s, const nlohmann::json& extra) {
+void ProgressLine::update(int64_t step, double value, double tokens_per_s, const nlohmann::json& extra) {
   if (first_step_ < 0) first_step_ = step;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double done = static_cast<double>(step + 1 - first_step_);
   double eta = done > 0 ? elapsed / done * static_cast<double>(total_steps_ - step - 1) : 0.0;
   char head[160];
-  std::snprintf(head, sizeof head, "%s step %lld/%lld loss %.4f %.0f tok/s ETA %s", stage_.c_str(),
-                static_cast<long long>(step + 1), static_cast<long long>(total_steps_), loss, tokens_per_s,
+  std::snprintf(head, sizeof head, "%s step %lld/%lld %s %.4f %.0f tok/s ETA %s", stage_.c_str(),
+                static_cast<long long>(step + 1), static_cast<long long>(total_steps_), value_name_.c_str(), value,
+                tokens_per_s,
                 format_duration(eta).c_str());
   std::string text = head;
   for (const auto& [key, value] : extra.items()) {

@@ -28,15 +28,17 @@ class MetricsLog {
 
 class ProgressLine {
  public:
-  ProgressLine(std::string stage, int64_t total_steps);
-  // Redraws (TTY) or prints a line; `extra` is appended as "key value" pairs.
-  void update(int64_t step, double loss, double tokens_per_s, const nlohmann::json& extra = {});
+  // `value_name` labels the figure each update shows: "loss" for training, "score" for PPO.
+  ProgressLine(std::string stage, int64_t total_steps, std::string value_name = "loss");
+  // Redraws (TTY) or prints a line for 0-based `step`; `extra` is appended as "key value" pairs.
+  void update(int64_t step, double value, double tokens_per_s, const nlohmann::json& extra = {});
   void message(const std::string& text);  // a full line that does not disturb the progress line
   void finish();
 
  private:
   std::string stage_;
   int64_t total_steps_;
+  std::string value_name_;
   bool tty_;
   std::chrono::steady_clock::time_point start_;
   int64_t first_step_ = -1;

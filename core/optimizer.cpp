@@ -1,5 +1,7 @@
 #include "core/optimizer.h"
 
+#include <torch/version.h>
+
 #include <cmath>
 
 #include "core/foreach_adamw.h"
@@ -36,16 +38,27 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
 }
 
-double clip_gradients(const torch::nn::Module& model, double max_norm) {
-  std::vector<torch::Tensor> params;
+torch::Tensor clip_gradients_on_device(const torch::nn::Module& model, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
   for (const auto& p : model.parameters())
-    if (p.grad().defined()) params.push_back(p);
-  if (params.empty()) return 0.0;
-  if (max_norm > 0) return torch::nn::utils::clip_grad_norm_(params, max_norm);
-  // One host sync for the whole model, not one per parameter.
-  std::vector<torch::Tensor> norms;
-  for (const auto& p : params) norms.push_back(p.grad().norm());
-  return torch::stack(norms).norm().item<double>();
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return torch::zeros({}, torch::kDouble);
+  auto total_norm = torch::stack(at::_foreach_norm(grads)).to(torch::kFloat).norm();  // ()
+  if (max_norm > 0) {
+    // Scale by min(1, max_norm / norm) on the device instead of branching on the host.
+    auto scale = (max_norm / (total_norm + 1e-6)).clamp_max(1.0);                // ()
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    at::_foreach_mul_(grads, scale);                                             // one launch on a GPU
+#else
+    for (auto& g : grads) g.mul_(scale);
+#endif
+  }
+  return total_norm;
+}
+
+double clip_gradients(const torch::nn::Module& model, double max_norm) {
+  return clip_gradients_on_device(model, max_norm).item<double>();
 }
 
 }  // namespace rlhf

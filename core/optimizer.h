@@ -15,5 +15,8 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(const torch::nn::Module& model, 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
 // Global L2 norm of all gradients (before clipping), clipped in place when max_norm > 0.
 double clip_gradients(const torch::nn::Module& model, double max_norm);
+// The same without reading the norm on the host: a 0-dim tensor where the gradients live, so a GPU
+// step does not wait for its own kernels (LibTorch's clip_grad_norm_ returns a double, so it syncs).
+torch::Tensor clip_gradients_on_device(const torch::nn::Module& model, double max_norm);
 
 }  // namespace rlhf

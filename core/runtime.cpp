@@ -1,8 +1,15 @@
 #include "core/runtime.h"
 
 #include "core/distributed.h"
+#include "core/large_block_cache.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include <climits>
 
 #include <stdexcept>
 #include <thread>
@@ -33,10 +40,33 @@ GetThreads openblas_get() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAU
 
 }  // namespace
 
+void configure_allocator() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value; also stops its dynamic threshold
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);   // never shrink the heap top between steps
+  mallopt(M_TOP_PAD, 256 << 20);        // grow it in large steps (untouched pages cost nothing)
+#endif
+  // Blocks above glibc's largest threshold: kept by LibTorch's CPU allocator instead, up to a
+  // quarter of the machine's memory.
+  const size_t ram = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGE_SIZE));
+  install_large_block_cache(ram / 4);
+}
+
 torch::Device apply_runtime(const std::string& device, int threads) {
+  configure_allocator();
   configure_threads(threads);
-  const auto selected = select_device(device);
-  init_distributed(selected);  // joins the job when the environment describes one (WORLD_SIZE > 1)
+  auto selected = select_device(device);
+  const auto env = distributed_env_from_process();
+  if (env.in_job && selected.is_cuda() && !selected.has_index()) {
+    // One GPU per process: the processes on a machine take GPUs 0..LOCAL_WORLD_SIZE-1.
+    const auto gpus = static_cast<int>(torch::cuda::device_count());
+    if (env.local_rank >= gpus)
+      throw std::runtime_error("--device " + device + ": LOCAL_RANK " + std::to_string(env.local_rank) + " needs GPU " +
+                               std::to_string(env.local_rank) + " but this machine has " + std::to_string(gpus) +
+                               " (start at most one process per GPU)");
+    selected = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
+  }
+  init_distributed(selected);  // joins the job when the environment describes one (WORLD_SIZE set)
   return selected;
 }
 

@@ -114,6 +114,10 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
   std::vector<torch::Tensor> parameters = model.parameters();
   const bool bf16 = !parameters.empty() &&
                     use_bf16_autocast(config.precision, parameters.front().device(), stage + ": train.precision");
+  // Reading the loss and gradient norm on the host waits for the device's queue to drain. On a GPU
+  // only the steps that log or save read them (a non-finite value is still caught before any
+  // checkpoint is written: once weights are NaN every later loss is); on the CPU reads are free.
+  const bool read_every_step = parameters.empty() || !parameters.front().device().is_cuda();
   std::optional<MetricsLog> metrics;
   std::optional<ProgressLine> progress;
   if (dist.is_main()) {
@@ -125,9 +129,9 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
 
   model.train();
   TrainSummary summary;
-  double loss = NAN;
+  double loss = NAN, grad_norm = NAN;
   double window_seconds = 0.0, window_communication = 0.0;
-  int64_t window_tokens = 0, window_steps = 0;
+  int64_t window_tokens = 0, window_steps = 0, unread_tokens = 0;
   const int64_t end = config.stop_at > 0 ? std::min(config.stop_at, config.max_steps) : config.max_steps;
   for (int64_t step = state.next_step; step < end; ++step) {
     auto start = std::chrono::steady_clock::now();
@@ -150,28 +154,34 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
     // Each rank's shares sum to its part of the step loss, so the sums across ranks are the
     // one-process gradient and loss; clipping then sees the global norm on every rank.
     dist.all_reduce_gradients(parameters);
-    const double grad_norm = clip_gradients(model, config.grad_clip);
-    const auto totals = dist.sum({loss_sum.item<double>(), static_cast<double>(plan.tokens)}, "summing the step loss");
-    loss = totals[0];
-    plan.tokens = static_cast<int64_t>(totals[1]);
-    if (!std::isfinite(loss) || !std::isfinite(grad_norm))
-      throw std::runtime_error(stage + ": step " + std::to_string(step) + ": loss " + std::to_string(loss) +
-                               ", gradient norm " + std::to_string(grad_norm) + "; stopped. The last good checkpoint is " +
-                               last_dir.string() + " (lower train.lr or raise train.warmup_steps)");
+    auto grad_norm_on_device = clip_gradients_on_device(model, config.grad_clip);
+    const bool last_step = step + 1 == end;
+    const bool log_step = step % config.log_every == 0 || last_step;
+    const bool eval_step = (step + 1) % config.eval_every == 0 || last_step;
+    unread_tokens += plan.tokens;
+    if (read_every_step || log_step || eval_step) {
+      const auto totals = dist.sum({loss_sum.item<double>(), static_cast<double>(unread_tokens)}, "summing the step loss");
+      loss = totals[0];
+      grad_norm = grad_norm_on_device.item<double>();
+      state.tokens_seen += static_cast<int64_t>(totals[1]);
+      window_tokens += static_cast<int64_t>(totals[1]);
+      unread_tokens = 0;
+      if (!std::isfinite(loss) || !std::isfinite(grad_norm))
+        throw std::runtime_error(stage + ": step " + std::to_string(step) + ": loss " + std::to_string(loss) +
+                                 ", gradient norm " + std::to_string(grad_norm) + "; stopped. The last good checkpoint is " +
+                                 last_dir.string() + " (lower train.lr or raise train.warmup_steps)");
+      if (std::isnan(state.loss_first)) state.loss_first = loss;
+    }
     optimizer.step();
 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     state.seconds += seconds;
-    state.tokens_seen += plan.tokens;
     window_seconds += seconds;
-    window_tokens += plan.tokens;
     window_communication += dist.take_communication_seconds();
     ++window_steps;
-    if (std::isnan(state.loss_first)) state.loss_first = loss;
     state.next_step = step + 1;
 
-    const bool last_step = step + 1 == end;
-    if (step % config.log_every == 0 || last_step) {
+    if (log_step) {
       const double tokens_per_s = window_seconds > 0 ? window_tokens / window_seconds : 0.0;
       json line = {{"step", step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                    {"tokens_per_s", tokens_per_s}, {"tokens_seen", state.tokens_seen}};
@@ -181,7 +191,7 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
       window_seconds = window_communication = 0.0;
       window_tokens = window_steps = 0;
     }
-    if ((step + 1) % config.eval_every == 0 || last_step) {
+    if (eval_step) {
       json eval = evaluate(model, hooks);
       const double metric = eval.at(hooks.eval_metric).get<double>();
       json line = eval;

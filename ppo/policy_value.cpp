@@ -10,9 +10,18 @@ namespace rlhf {
 
 namespace {
 
-// Logits at the positions that predict the response tokens: (B, P + N, V) -> (B, N, V).
-torch::Tensor response_logits(const torch::Tensor& logits, int64_t prompt_length, int64_t response_length) {
-  return logits.narrow(1, prompt_length - 1, response_length);
+// The LM head runs from the position that predicts the first response token: the prompt's other
+// positions would cost a (P - 1) x V x C product (and its backward) that nothing reads.
+ForwardOptions response_forward_options(const torch::Tensor& attention_mask, int64_t prompt_length) {
+  ForwardOptions options;
+  options.attention_mask = attention_mask;
+  options.logits_from = prompt_length - 1;
+  return options;
+}
+
+// (B, N + 1, V) logits from position P - 1 on -> the N that predict the response tokens.
+torch::Tensor response_logits(const torch::Tensor& logits, int64_t response_length) {
+  return logits.narrow(1, 0, response_length);                                        // (B, N, V)
 }
 
 torch::Tensor log_softmax_at(const torch::Tensor& logits, double temperature) {
@@ -46,10 +55,8 @@ PolicyValueImpl::PolicyValueImpl(const GPTConfig& policy_config, const std::opti
 ResponseEvaluation PolicyValueImpl::evaluate(const torch::Tensor& ids, const torch::Tensor& attention_mask,
                                              int64_t prompt_length, double temperature, bool with_entropy) {
   const int64_t N = ids.size(1) - prompt_length;
-  ForwardOptions options;
-  options.attention_mask = attention_mask;
-  auto out = policy->forward(ids, options);                                           // logits (B, T, V)
-  auto logits = response_logits(out.logits, prompt_length, N);                        // (B, N, V)
+  auto out = policy->forward(ids, response_forward_options(attention_mask, prompt_length));  // logits (B, N + 1, V)
+  auto logits = response_logits(out.logits, N);                                       // (B, N, V)
   auto tokens = ids.narrow(1, prompt_length, N);                                      // (B, N)
   ResponseEvaluation result;
   auto logp = log_softmax_at(logits, temperature);                                    // (B, N, V), once
@@ -70,9 +77,7 @@ ResponseEvaluation PolicyValueImpl::evaluate(const torch::Tensor& ids, const tor
 torch::Tensor response_logprobs(GPT& model, const torch::Tensor& ids, const torch::Tensor& attention_mask,
                                 int64_t prompt_length, double temperature) {
   const int64_t N = ids.size(1) - prompt_length;
-  ForwardOptions options;
-  options.attention_mask = attention_mask;
-  auto logits = response_logits(model->forward(ids, options).logits, prompt_length, N);
+  auto logits = response_logits(model->forward(ids, response_forward_options(attention_mask, prompt_length)).logits, N);
   return pick(log_softmax_at(logits, temperature), ids.narrow(1, prompt_length, N));
 }
 

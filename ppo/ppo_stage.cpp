@@ -97,7 +97,7 @@ json run_ppo(const PpoConfig& config, bool resume) {
     state.score_first = trainer.held_out_score();
     if (dist.is_main()) std::cerr << "ppo: held-out score before training " << state.score_first.dump() << "\n";
   }
-  if (dist.is_main()) progress.emplace("ppo", config.iterations);
+  if (dist.is_main()) progress.emplace("ppo", config.iterations, "score");
   const auto start = std::chrono::steady_clock::now();
   const double seconds_before = state.seconds;
   json held_out_last, metrics_last;
@@ -114,7 +114,7 @@ json run_ppo(const PpoConfig& config, bool resume) {
     if (metrics) metrics->write(m);
     metrics_last = m;
     if (progress)
-      progress->update(iteration + 1, m["score_mean"].get<double>(), m["tokens_per_s"].get<double>(),
+      progress->update(iteration, m["score_mean"].get<double>(), m["tokens_per_s"].get<double>(),
                        {{"kl", m["kl"]}, {"beta", m["beta"]}});
     state.next_iteration = iteration + 1;
     state.samples += config.rollout_size;

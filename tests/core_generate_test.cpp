@@ -67,6 +67,21 @@ TEST(Generate, LogprobsAreThoseOfTheModelDistribution) {
     EXPECT_NEAR(out.logprobs[0][i].item<double>(), logp[0][1 + i][out.tokens[0][i]].item<double>(), 1e-5);
 }
 
+TEST(Generate, LogprobsAtATemperatureAreThoseOfTheScaledDistribution) {
+  auto model = test::tiny_model(8);
+  SamplingConfig config;
+  config.temperature = 0.7;
+  config.top_k = 0;
+  config.max_new_tokens = 3;
+  auto out = generate(model, {{4, 5}, {6, 7}}, config, -1);                  // equal lengths: no mask
+  torch::NoGradGuard no_grad;
+  auto seq = torch::cat({torch::tensor({{4, 5}, {6, 7}}, torch::kLong), out.tokens.narrow(1, 0, 2)}, 1);  // (2, 4)
+  auto logp = (model->forward(seq).logits / 0.7).log_softmax(-1);            // (2, 4, V)
+  for (int b = 0; b < 2; ++b)
+    for (int i = 0; i < 2; ++i)
+      EXPECT_NEAR(out.logprobs[b][i].item<double>(), logp[b][1 + i][out.tokens[b][i]].item<double>(), 1e-5);
+}
+
 TEST(Generate, StopsAtEosAndMasksTheRest) {
   auto model = test::tiny_model(8);
   SamplingConfig config;

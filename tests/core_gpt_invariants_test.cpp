@@ -60,6 +60,38 @@ TEST(GptInvariants, IncrementalForwardWithCacheEqualsFullForward) {
   EXPECT_EQ(cache.length, 12);
 }
 
+// One token at batch 1 goes through matrix-vector products (core/gpt.cpp `linear_forward`); its logits and
+// gradients must be those of the matrix-matrix path that two identical rows take.
+TEST(GptInvariants, SingleTokenForwardAndBackwardEqualTheBatchedPath) {
+  auto one = test::tiny_model(3), two = test::tiny_model(3);
+  auto id = torch::tensor({{11}}, torch::kLong);                                   // (1, 1)
+  auto target = torch::tensor({{4}}, torch::kLong);
+  auto logits_one = one->forward(id).logits;                                       // (1, 1, 50)
+  auto logits_two = two->forward(id.repeat({2, 1})).logits;                        // (2, 1, 50)
+  EXPECT_LT(test::max_abs_diff(logits_one[0], logits_two[0]), 1e-5);
+  one->loss(logits_one, target).backward();
+  two->loss(logits_two, target.repeat({2, 1})).backward();                         // mean of two equal rows
+  auto grads_two = two->named_parameters();
+  for (const auto& p : one->named_parameters()) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_LT(test::max_abs_diff(p.value().grad(), grads_two[p.key()].grad()), 1e-5) << p.key();
+  }
+}
+
+TEST(GptInvariants, LogitsFromGivesTheTailOfTheFullLogits) {
+  auto model = test::tiny_model(4);
+  torch::NoGradGuard no_grad;
+  auto ids = torch::randint(0, 50, {2, 10}, torch::kLong);
+  auto full = model->forward(ids).logits;                                          // (2, 10, 50)
+  ForwardOptions options;
+  options.logits_from = 4;
+  auto tail = model->forward(ids, options).logits;                                 // (2, 6, 50)
+  ASSERT_EQ(tail.size(1), 6);
+  EXPECT_LT(test::max_abs_diff(tail, full.narrow(1, 4, 6)), 1e-5);
+  options.logits_from = 10;
+  EXPECT_THROW(model->forward(ids, options), std::exception);
+}
+
 TEST(GptInvariants, SequenceLongerThanBlockSizeIsRejected) {
   auto model = test::tiny_model();
   auto ids = torch::zeros({1, 33}, torch::kLong);

@@ -1,13 +1,16 @@
 """The twin's model: GPT-2 as nanoGPT writes it (one fused c_attn Linear, pre-LN blocks, GELU tanh,
 LM head tied to wte), plus a preallocated KV cache for generation. Same shapes, parameter names and
-initialisation as core/gpt.cpp, so both sides do the same arithmetic. PyTorch 1.13 has no
-scaled_dot_product_attention, so attention is the explicit softmax(q k^T / sqrt(hs)) v, as ours."""
+initialisation as core/gpt.cpp, so both sides do the same arithmetic. Attention as core/gpt.cpp
+computes it: scaled_dot_product_attention (flash attention on CUDA) where PyTorch has it (2.x),
+else (Debian's 1.13) the explicit softmax(q k^T / sqrt(hs)) v."""
 import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
+
+HAS_SDPA = hasattr(F, "scaled_dot_product_attention")  # PyTorch 2.0+
 
 
 @dataclass
@@ -51,11 +54,19 @@ class CausalSelfAttention(nn.Module):
             v_cache[:, :, pos:pos + T] = v
             k, v = k_cache[:, :, :pos + T], v_cache[:, :, :pos + T]  # (B, nh, S, hs)
         S = k.size(2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))  # (B, nh, T, S)
-        if T > 1:  # one new query sees every cached key: no mask needed
-            att = att.masked_fill(~self.bias[:, :, pos:pos + T, :S], float("-inf"))
-        att = self.attn_dropout(F.softmax(att, dim=-1))
-        y = att @ v                                        # (B, nh, T, hs)
+        if HAS_SDPA:
+            # causal over T new positions from 0; after a cache prefix the mask's slice; one query: none
+            causal, mask = T > 1 and pos == 0, None
+            if T > 1 and pos > 0:
+                mask = self.bias[:, :, pos:pos + T, :S]
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal,
+                                               dropout_p=self.attn_dropout.p if self.training else 0.0)  # (B, nh, T, hs)
+        else:
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))  # (B, nh, T, S)
+            if T > 1:  # one new query sees every cached key: no mask needed
+                att = att.masked_fill(~self.bias[:, :, pos:pos + T, :S], float("-inf"))
+            att = self.attn_dropout(F.softmax(att, dim=-1))
+            y = att @ v                                    # (B, nh, T, hs)
         y = y.transpose(1, 2).contiguous().view(B, T, C)   # re-assemble all heads side by side
         return self.resid_dropout(self.c_proj(y))
 
@@ -115,11 +126,13 @@ class GPT(nn.Module):
     def make_cache(self, batch, max_len):
         c = self.config
         shape = (batch, c.n_head, max_len, c.n_embd // c.n_head)
-        return [(torch.empty(shape), torch.empty(shape)) for _ in range(c.n_layer)]
+        w = self.transformer.wte.weight  # the cache lives where the weights are, in their dtype
+        return [(torch.empty(shape, device=w.device, dtype=w.dtype), torch.empty(shape, device=w.device, dtype=w.dtype))
+                for _ in range(c.n_layer)]
 
     def forward(self, idx, targets=None, cache=None, pos=0):
         B, T = idx.size()
-        positions = torch.arange(pos, pos + T, dtype=torch.long)           # (T)
+        positions = torch.arange(pos, pos + T, dtype=torch.long, device=idx.device)  # (T)
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(positions))  # (B, T, C)
         for i, block in enumerate(self.transformer.h):
             x = block(x, None if cache is None else cache[i], pos)

@@ -2,14 +2,22 @@
 written as a careful PyTorch user would (nanoGPT's train step and sampling loop).
     python3 bench/python/twin.py sgemm    [--n 2048] [--repeats 5]
     python3 bench/python/twin.py train    --model L,H,C,BLOCK,V --batch B --seq T [--steps N]
+                                          [--device cuda [--autocast bf16] [--compile]]
     python3 bench/python/twin.py generate --model L,H,C,BLOCK,V --batch B --prompt P --new N [--no-cache]
+                                          [--device cuda] [--dtype bf16]
 train and generate take --profile FILE: a Chrome trace of the timed part (bench/profile_summary.py).
 Runs on Debian's python3-torch (/usr/bin/python3): the same libtorch_cpu 1.13.1 and OpenBLAS as our
 binary. Threads as ours (core/runtime.cpp configure_threads): LibTorch's intra-op pool 1 thread,
-OpenBLAS all cores (set through openblas_set_num_threads, the call our runtime makes)."""
+OpenBLAS all cores (set through openblas_set_num_threads, the call our runtime makes); a torch
+without OpenBLAS (a pip wheel) keeps its defaults, as ours gives LibTorch all cores then.
+On CUDA (bench/gpu/device_check.sh, a PyTorch 2.x) the train step is nanoGPT's: torch.autocast bf16
+around forward + loss (--autocast bf16), optionally torch.compile (--compile), fused AdamW where
+this torch has it, no loss.item() per step, the steps timed together with one
+torch.cuda.synchronize() before each clock read (as bench_speed's CUDA step)."""
 import argparse
 import contextlib
 import ctypes
+import inspect
 import json
 import os
 import resource
@@ -24,8 +32,11 @@ from gpt import GPT, GPTConfig  # noqa: E402
 
 
 def configure_threads():
+    try:
+        blas = ctypes.CDLL("libopenblas.so.0")  # already loaded by Debian's libtorch_cpu: the same library
+    except OSError:  # a pip wheel (MKL): ours then gives LibTorch's pool all cores, its default too
+        return {"torch": torch.get_num_threads(), "openblas": -1}
     torch.set_num_threads(1)
-    blas = ctypes.CDLL("libopenblas.so.0")  # already loaded by libtorch_cpu: the same library
     blas.openblas_set_num_threads(os.cpu_count())
     return {"torch": torch.get_num_threads(), "openblas": blas.openblas_get_num_threads()}
 
@@ -59,17 +70,33 @@ def model_json(model):
                 vocab_size=c.vocab_size, params=model.num_parameters())
 
 
-def make_adamw(model, lr, weight_decay, foreach):
-    """Two groups as core/optimizer.cpp: decay on matmul weights, not on biases, LayerNorms, embeddings."""
+def make_adamw(model, lr, weight_decay, foreach, device="cpu"):
+    """Two groups as core/optimizer.cpp: decay on matmul weights, not on biases, LayerNorms, embeddings.
+    On CUDA the fused kernel where this torch has it (nanoGPT's configure_optimizers)."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         is_embedding = "wte." in name or "wpe." in name
         (decay if p.dim() >= 2 and not is_embedding else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if device == "cuda" and "fused" in inspect.signature(torch.optim.AdamW).parameters:
+        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
     return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), eps=1e-8, foreach=foreach)
 
 
+def fused_adamw(opt):
+    return bool(opt.defaults.get("fused"))
+
+
+def autocast_context(args):
+    """torch.autocast bf16 around forward + loss, as our BF16Autocast; nothing on the CPU (fp32)."""
+    if args.autocast == "bf16":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def train(args):
+    if args.device == "cuda":
+        return train_cuda(args)
     peak = sgemm_gflops(2048, 5)
     torch.manual_seed(0)
     model = GPT(GPTConfig.parse(args.model))
@@ -105,8 +132,7 @@ def train(args):
             faults.append((f1 - f0, f2 - f1, f3 - f2))
     profile.close()
     med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
-    c = model.config
-    fpt = 6.0 * model.num_parameters() + 12.0 * c.n_layer * c.n_embd * T  # nanoGPT estimate_mfu
+    fpt = flops_per_token(model, T)
     tokens_per_s = B * T / med(step_s)
     return dict(tokens_per_s=tokens_per_s, model_gflops=fpt * tokens_per_s / 1e9, sgemm_gflops=peak,
                 flops_per_token=fpt, step_s=med(step_s), forward_s=med(fwd_s), backward_s=med(bwd_s),
@@ -115,12 +141,65 @@ def train(args):
                                           clip_adamw=med([f[2] for f in faults])))
 
 
+def flops_per_token(model, T):
+    c = model.config
+    return 6.0 * model.num_parameters() + 12.0 * c.n_layer * c.n_embd * T  # nanoGPT estimate_mfu
+
+
+def train_cuda(args):
+    """nanoGPT's GPU step; the steps are queued back to back and timed together."""
+    torch.manual_seed(0)
+    model = GPT(GPTConfig.parse(args.model)).to("cuda")
+    model.train()
+    lr = 6e-4
+    opt = make_adamw(model, lr, 0.1, args.foreach, device="cuda")
+    step_model = model
+    if args.compile:
+        if not hasattr(torch, "compile"):
+            sys.exit(f"twin.py: --compile needs PyTorch 2.x (this is {torch.__version__})")
+        step_model = torch.compile(model)
+    B, T = args.batch, args.seq
+    ids = torch.randint(0, model.config.vocab_size, (B, T + 1), device="cuda")  # (B, T + 1)
+    x, y = ids[:, :T].contiguous(), ids[:, 1:].contiguous()                     # (B, T) each
+
+    def step():
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.zero_grad(set_to_none=True)
+        with autocast_context(args):
+            _, loss = step_model(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # the norm stays on the device
+        opt.step()
+        return loss.detach()
+
+    warmup = args.warmup if args.warmup >= 0 else (5 if args.compile else 3)  # compile: first calls trace
+    t0 = time.perf_counter()
+    for _ in range(warmup):
+        step()
+    torch.cuda.synchronize()
+    warmup_s = time.perf_counter() - t0
+    torch.cuda.reset_peak_memory_stats()
+    with maybe_profile(args.profile):
+        t0 = time.perf_counter()
+        for _ in range(args.steps):
+            loss = step()
+        torch.cuda.synchronize()
+        step_s = (time.perf_counter() - t0) / max(1, args.steps)
+    fpt = flops_per_token(model, T)
+    tokens_per_s = B * T / step_s
+    return dict(tokens_per_s=tokens_per_s, model_gflops=fpt * tokens_per_s / 1e9, flops_per_token=fpt,
+                step_s=step_s, loss=loss.item(), peak_gpu_bytes=torch.cuda.max_memory_allocated(),
+                device="cuda", autocast=args.autocast, compile=args.compile, fused_adamw=fused_adamw(opt),
+                warmup_s=warmup_s, model=model_json(model))
+
+
 @torch.inference_mode()
 def generate_tokens(model, idx, new_tokens, top_k=50, use_cache=True):
     """nanoGPT's sampling loop (top-k, temperature 1) over a preallocated KV cache: the prompt in
     one forward, then one token per step. Without the cache every step recomputes the sequence."""
     B, P = idx.size()
-    out = torch.empty(B, new_tokens, dtype=torch.long)
+    out = torch.empty(B, new_tokens, dtype=torch.long, device=idx.device)
     cache = model.make_cache(B, P + new_tokens) if use_cache else None
     seq = idx
     logits, _ = model(idx, cache=cache)                         # (B, 1, V)
@@ -145,13 +224,22 @@ def generate(args):
     model = GPT(GPTConfig.parse(args.model))
     model.eval()
     idx = torch.randint(0, model.config.vocab_size, (args.batch, args.prompt))  # (B, P)
+    if args.device == "cuda" or args.dtype == "bf16":
+        model.to(device=args.device, dtype=torch.bfloat16 if args.dtype == "bf16" else torch.float32)
+        idx = idx.to(args.device)
+    sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
     generate_tokens(model, idx, 8, use_cache=args.cache)  # warm-up
+    sync()
     with maybe_profile(args.profile):
         t0 = time.perf_counter()
         out = generate_tokens(model, idx, args.new, use_cache=args.cache)
+        sync()
         s = time.perf_counter() - t0
     assert out.size(1) == args.new
-    return dict(tokens_per_s=args.batch * args.new / s, seconds=s, model=model_json(model))
+    result = dict(tokens_per_s=args.batch * args.new / s, seconds=s, model=model_json(model))
+    if args.device == "cuda" or args.dtype == "bf16":
+        result.update(device=args.device, dtype=args.dtype)
+    return result
 
 
 def main():
@@ -169,7 +257,16 @@ def main():
     p.add_argument("--profile", help="write a Chrome trace of the timed part here")
     # torch 1.13 on CPU defaults to the per-tensor loop; foreach=True measured no faster here (README).
     p.add_argument("--foreach", action="store_true")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="train and generate")
+    p.add_argument("--autocast", choices=["none", "bf16"], default="none", help="train on CUDA: torch.autocast bf16")
+    p.add_argument("--compile", action="store_true", help="train on CUDA: torch.compile the model")
+    p.add_argument("--warmup", type=int, default=-1, help="train on CUDA: untimed steps first (-1: 3, 5 compiled)")
+    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32", help="generate: the weights' dtype")
     args = p.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit(f"twin.py: --device cuda: CUDA is not available (torch {torch.__version__}); use --device cpu")
+    if args.device == "cpu" and (args.autocast != "none" or args.compile):
+        sys.exit("twin.py: --autocast and --compile are for --device cuda (the CPU figures run fp32, eager)")
     threads = configure_threads()
     if args.mode == "sgemm":
         out = dict(gflops=sgemm_gflops(args.n, args.repeats), n=args.n)
