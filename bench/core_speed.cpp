@@ -18,25 +18,19 @@
 #include "core/generate.h"
 #include "core/gpt.h"
 #include "core/runtime.h"
+#include "bench/timing.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 
 struct Setup {
   int torch_threads, blas_threads;
   std::vector<double> train, gen1, gen16;
   int torch_actual = 0, blas_actual = 0;  // as read back: the OpenMP OpenBLAS shares one thread count with LibTorch
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
 
 // Tokens per second of forward + backward + AdamW step at (B, T).
 double train_tokens_per_s(rlhf::GPT& model, torch::optim::AdamW& opt, int64_t B, int64_t T, int steps) {

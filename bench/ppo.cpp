@@ -27,6 +27,7 @@
 
 #include "bench/gpu_memory.h"
 #include "core/checkpoint.h"
+#include "bench/timing.h"
 #include "core/config.h"
 #include "core/model_io.h"
 #include "core/runtime.h"
@@ -37,16 +38,10 @@
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 using json = nlohmann::json;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // A temporary directory removed on scope exit.
 struct TempDir {

@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/gpu_memory.h"
+#include "bench/timing.h"
 #include "core/autocast.h"
 #include "core/generate.h"
 #include "core/gpt.h"
@@ -41,10 +42,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 using json = nlohmann::json;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Minor page faults of this process so far: fresh pages the kernel had to map and zero, which is
 // what a large tensor allocation costs when the allocator hands it back to the kernel each step.
@@ -52,12 +53,6 @@ double minor_faults() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_minflt);
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 struct Args {

@@ -16,11 +16,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/timing.h"
 #include "core/tokenizer.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -35,11 +38,6 @@ uint32_t hash_ids(const std::vector<rlhf::TokenId>& ids) {
   uint32_t h = 2166136261u;
   for (auto id : ids) h = (h ^ static_cast<uint32_t>(id)) * 16777619u;
   return h;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 }  // namespace
@@ -71,11 +69,11 @@ int main(int argc, char** argv) {
       tokenizer = rlhf::Tokenizer::load(dir);  // empty word cache
       auto start = Clock::now();
       for (size_t f = 0; f < texts.size(); ++f) ids[f] = tokenizer.encode(texts[f]);
-      cold_s.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+      cold_s.push_back(seconds_since(start));
     }
     auto start = Clock::now();
     for (size_t f = 0; f < texts.size(); ++f) ids[f] = tokenizer.encode(texts[f]);
-    const double warm_s = std::chrono::duration<double>(Clock::now() - start).count();
+    const double warm_s = seconds_since(start);
 
     nlohmann::json files = nlohmann::json::array();
     size_t tokens = 0;
