@@ -6,11 +6,19 @@
 #include <iostream>
 
 #include "app/commands.h"
+#ifdef RLHF_WITH_TORCH
+#include "core/runtime.h"
+#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"rlhf: train, label, reward-model and PPO-align GPT models (InstructGPT recipe)", "rlhf"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
+#ifdef RLHF_WITH_TORCH
+  app.set_version_flag("--version", [] { return "rlhf (" + rlhf::build_info() + ")"; });
+#else
+  app.set_version_flag("--version", "rlhf (labeling only: built without LibTorch)");
+#endif
 
   rlhf::app::register_labeling_commands(app);
 #ifdef RLHF_WITH_TORCH

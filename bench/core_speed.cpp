@@ -2,17 +2,15 @@
 // side by side in one run (interleaved rounds, median of rounds) because the machines are noisy.
 //   bench_core_speed [--rounds N] [--vocab V] [--json]
 // Model: the quickstart shape (configs/quickstart-pretrain.json: 4 layers, 192 wide, context 128,
-// vocab 2048). Which OpenBLAS runs is printed: Debian's pthread build by default; the OpenMP build
-// can be swapped in with LD_LIBRARY_PATH (bench/README.md, "Thread setup").
+// vocab 2048). LibTorch runs everything on one OpenMP pool; the setups are its thread counts.
 #include <torch/torch.h>
-
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/generate.h"
@@ -27,9 +25,9 @@ using bench::median;
 using bench::seconds_since;
 
 struct Setup {
-  int torch_threads, blas_threads;
+  int threads;
   std::vector<double> train, gen1, gen16;
-  int torch_actual = 0, blas_actual = 0;  // as read back: the OpenMP OpenBLAS shares one thread count with LibTorch
+  int actual = 0;  // as read back
 };
 
 // Tokens per second of forward + backward + AdamW step at (B, T).
@@ -79,33 +77,30 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   rlhf::GPT model(config);
   torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(3e-4));
-  Dl_info blas{};
-  void* set_threads = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
-  const char* blas_file = set_threads && dladdr(set_threads, &blas) && blas.dli_fname ? blas.dli_fname : "not OpenBLAS";
-  std::printf("model: %lld layers, %lld wide, context %lld, vocab %lld, %.2fM parameters; BLAS: %s\n",
+  std::printf("model: %lld layers, %lld wide, context %lld, vocab %lld, %.2fM parameters\n",
               (long long)config.n_layer, (long long)config.n_embd, (long long)config.block_size,
-              (long long)config.vocab_size, model->num_parameters() / 1e6, blas_file);
+              (long long)config.vocab_size, model->num_parameters() / 1e6);
 
-  std::vector<Setup> setups = {{2, 2, {}, {}, {}}, {1, 2, {}, {}, {}}, {2, 1, {}, {}, {}}, {1, 1, {}, {}, {}}};
+  std::vector<Setup> setups;
+  for (int t = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); t >= 1; t /= 2) setups.push_back({t, {}, {}, {}});
   for (int r = 0; r < rounds; ++r) {
     for (auto& s : setups) {
-      rlhf::configure_threads(s.torch_threads, s.blas_threads);
-      s.torch_actual = torch::get_num_threads(), s.blas_actual = rlhf::blas_num_threads();
+      rlhf::configure_threads(s.threads);
+      s.actual = torch::get_num_threads();
       s.train.push_back(train_tokens_per_s(model, opt, 16, 128, 3));
       s.gen1.push_back(generate_tokens_per_s(model, 1, 64));
       s.gen16.push_back(generate_tokens_per_s(model, 16, 64));
     }
   }
-  std::printf("%-32s %14s %16s %17s\n", "threads (torch/OpenBLAS)", "train tok/s", "generate B=1", "generate B=16");
+  std::printf("%-24s %14s %16s %17s\n", "threads", "train tok/s", "generate B=1", "generate B=16");
   for (const auto& s : setups) {
     if (json)
-      std::printf("{\"torch_threads\":%d,\"blas_threads\":%d,\"torch_actual\":%d,\"blas_actual\":%d,"
+      std::printf("{\"threads\":%d,\"actual\":%d,"
                   "\"train_tokens_per_s\":%.0f,\"gen_b1_tokens_per_s\":%.0f,\"gen_b16_tokens_per_s\":%.0f}\n",
-                  s.torch_threads, s.blas_threads, s.torch_actual, s.blas_actual, median(s.train), median(s.gen1),
-                  median(s.gen16));
+                  s.threads, s.actual, median(s.train), median(s.gen1), median(s.gen16));
     else
-      std::printf("%6d / %-6d (read back %d / %d) %14.0f %16.0f %17.0f\n", s.torch_threads, s.blas_threads,
-                  s.torch_actual, s.blas_actual, median(s.train), median(s.gen1), median(s.gen16));
+      std::printf("%6d (read back %d)       %14.0f %16.0f %17.0f\n", s.threads, s.actual, median(s.train),
+                  median(s.gen1), median(s.gen16));
   }
   return 0;
 }

@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
                       "out_dir=" + (tmp.path / "ppo").string(), "runtime.device=" + device});
     rlhf::PpoTrainer trainer(config, tmp.path / "ppo", nullptr);
 
-    // Iteration 0 is a warm-up (first-touch allocations, OpenBLAS threads); then the measured ones.
+    // Iteration 0 is a warm-up (first-touch allocations, thread start-up); then the measured ones.
     std::vector<double> rollout_s, score_s, train_s, total_s, response_len;
     for (int it = 0; it <= iterations; ++it) {
       if (it == 1) bench::reset_peak_gpu_bytes(dev);  // the measured iterations' peak, warm-up excluded
@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
                 {"params", trainer.reference()->num_parameters(true)},
                 {"value_trunk", !trainer.model()->value->shared()},
                 {"setup_s", setup_s},
-                {"threads", {{"torch", torch::get_num_threads()}, {"openblas", rlhf::blas_num_threads()}}}};
+                {"threads", torch::get_num_threads()}};
     if (dev.is_cuda()) out["device"] = dev.str(), out["peak_gpu_bytes"] = peak_gpu_bytes;
     std::printf("%s\n", out.dump().c_str());
     return 0;

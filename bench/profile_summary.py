@@ -1,6 +1,6 @@
 """Per-op self time from Chrome traces of LibTorch's legacy profiler, ours against the twin's:
     build/bench/bench_speed generate --model 6,6,384,512,4096 --batch 1 --new 64 --profile /tmp/ours.json
-    /usr/bin/python3 bench/python/twin.py generate --model 6,6,384,512,4096 --batch 1 --new 64 --profile /tmp/twin.json
+    .venv/bin/python bench/python/twin.py generate --model 6,6,384,512,4096 --batch 1 --new 64 --profile /tmp/twin.json
     python3 bench/profile_summary.py /tmp/ours.json /tmp/twin.json [--top 25]
 Self time = an op's duration minus that of the ops it called (nesting per thread). Time outside
 any op (Python, our C++ between ops) is the gap between the traced time and the wall time."""
@@ -12,7 +12,9 @@ import json
 def self_times(path):
     """op name -> [self microseconds, calls]; and the total time covered by top-level ops."""
     with open(path) as f:
-        events = [e for e in json.load(f) if e.get("ph") == "X"]
+        trace = json.load(f)
+    # The legacy profiler writes a list of events; Kineto's (torch.profiler) an object that holds them.
+    events = [e for e in (trace["traceEvents"] if isinstance(trace, dict) else trace) if e.get("ph") == "X"]
     per_op = collections.defaultdict(lambda: [0.0, 0])
     covered = 0.0
     by_thread = collections.defaultdict(list)

@@ -1,8 +1,10 @@
 """Ours against the twins, side by side in one run (bench/README.md). Each figure is one process
 per side; the sides alternate (ours first in even repetitions, the twin first in odd ones), so both
 see the same machine, and the table gives medians over repetitions and the ratio ours / twin.
-    python3 bench/run.py --build build-bench [--reps 3] [--json FILE] [--quick] [--only NAME,...]
-Run from anywhere; processes run in the repository root. Standard library only."""
+    .venv/bin/python bench/run.py --build build [--reps 3] [--json FILE] [--quick] [--only NAME,...]
+    .venv/bin/python bench/run.py --build build --threads [--reps 3]
+Run from anywhere; processes run in the repository root. Standard library only: the twins (torch,
+tiktoken) run in their own processes on the project's virtual environment."""
 import argparse
 import datetime
 import glob
@@ -15,7 +17,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PYTHON = "/usr/bin/python3"  # Debian's, where python3-torch lives (bench/setup.sh)
+# The project's virtual environment: the torch wheel our binary links, and tiktoken (bench/setup.sh).
+PYTHON = os.path.join(ROOT, ".venv/bin/python")
 
 # Model shapes as "L,H,C,BLOCK,V", passed verbatim to both sides.
 QUICKSTART = "4,4,192,128,2048"   # configs/quickstart-pretrain.json (vocab: its tokenizer's 2048)
@@ -54,7 +57,7 @@ def figures(build, quick):
                            speed + gen + ["--batch", "1", "--no-cache"], twin + gen + ["--batch", "1", "--no-cache"]),
         "tokenize": ("GPT-2 encode, data/corpus (%d files)" % len(files), "MB/s",
                      [os.path.join(build, "bench/bench_tokenizer"), "--tokenizer", "data/tokenizer/gpt2"] + passes + files,
-                     ["node", "bench/js/tokenizer_bench.mjs"] + passes + files),
+                     [PYTHON, "bench/python/tokenizer_bench.py", "--tokenizer", "data/tokenizer/gpt2"] + passes + files),
         "ppo": ("PPO iteration, quickstart config", "s",
                 [os.path.join(build, "bench/bench_ppo"), "--iterations", "1" if quick else "2"], None),
     }
@@ -68,10 +71,19 @@ def busy_jiffies():
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+# Thread counts from the environment would override what both sides set (configure_threads).
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def clean_env(extra_env=None):
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
+    env.update(extra_env or {})
+    return env
+
+
 def run_one(cmd, extra_env=None):
     """Runs one figure process; returns (its JSON, cores used by everything else meanwhile)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    env.update(extra_env or {})
+    env = clean_env(extra_env)
     before_busy, before_children = busy_jiffies(), os.times()
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
@@ -98,9 +110,13 @@ def headline(name, result):
     return result["tokens_per_s"]
 
 
-def check_same_model(name, ours, twin):
+def check_same_setup(name, ours, twin):
+    """Both sides built the same model and ran LibTorch's pool on the same number of threads."""
     if "model" in ours and ours["model"] != twin["model"]:
         raise RuntimeError("%s: the sides built different models:\n ours %s\n twin %s" % (name, ours["model"], twin["model"]))
+    if "threads" in ours and ours["threads"] != twin.get("threads"):
+        raise RuntimeError("%s: the sides ran on different thread counts: ours %s, twin %s" %
+                           (name, ours["threads"], twin.get("threads")))
 
 
 def check_same_ids(ours, twin):
@@ -108,7 +124,7 @@ def check_same_ids(ours, twin):
     bad = []
     for a, b in zip(ours["files"], twin["files"]):
         if (a["path"], a["tokens"], a["hash"]) != (b["path"], b["tokens"], b["hash"]):
-            bad.append("%s: ours %d tokens hash %08x, js-tiktoken %d tokens hash %08x" %
+            bad.append("%s: ours %d tokens hash %08x, tiktoken %d tokens hash %08x" %
                        (a["path"], a["tokens"], a["hash"], b["tokens"], b["hash"]))
     if len(ours["files"]) != len(twin["files"]):
         bad.append("different file counts")
@@ -119,27 +135,25 @@ def med(values):
     return statistics.median(values) if values else float("nan")
 
 
-# The thread-setup table (--threads): bench_core_speed under three runtimes, alternated per repetition.
+# The thread-setup table (--threads): bench_core_speed, which times each thread count of LibTorch's
+# one OpenMP pool, under two runtimes alternated per repetition. GNU OpenMP's idle workers spin a
+# while before they sleep; on a shared machine that spinning takes cores from other work, so the
+# second runtime has them sleep at once.
 THREAD_ENVS = [
-    ("OpenBLAS pthread (Debian default)", {}),
-    ("OpenBLAS pthread, passive waits", {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}),
-    ("OpenBLAS OpenMP (bench/setup.sh --openmp-blas)", {"LD_LIBRARY_PATH": os.path.join(ROOT, "bench/.cache/openblas-openmp")}),
+    ("default", {}),
+    ("passive waits (OMP_WAIT_POLICY=PASSIVE)", {"OMP_WAIT_POLICY": "PASSIVE"}),
 ]
 
 
 def threads_table(build, reps):
-    """Median tokens/s per (runtime, torch threads, OpenBLAS threads) over `reps` alternated runs."""
-    if not os.path.isfile(os.path.join(ROOT, "bench/.cache/openblas-openmp/libblas.so.3")):
-        sys.exit("run bench/setup.sh --openmp-blas first (unpacks the OpenMP OpenBLAS for this table)")
+    """Median tokens/s per (runtime, threads) over `reps` alternated runs."""
     runs = {}
     for rep in range(reps):
         for name, extra in THREAD_ENVS:
-            env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-            env.update(extra)
             before = busy_jiffies(), os.times()
             t0 = time.monotonic()
             out = subprocess.run([os.path.join(build, "bench/bench_core_speed"), "--rounds", "1", "--json"], cwd=ROOT,
-                                 env=env, capture_output=True, text=True, check=True).stdout
+                                 env=clean_env(extra), capture_output=True, text=True, check=True).stdout
             elapsed, after = time.monotonic() - t0, os.times()
             own = after.children_user - before[1].children_user + after.children_system - before[1].children_system
             other = max(0.0, (busy_jiffies() - before[0] - own) / elapsed)
@@ -147,26 +161,26 @@ def threads_table(build, reps):
             for line in out.splitlines():
                 if line.startswith("{"):
                     r = json.loads(line)
-                    key = (name, r["torch_threads"], r["blas_threads"], r["torch_actual"], r["blas_actual"])
+                    key = (name, r["threads"], r["actual"])
                     runs.setdefault(key, {"train": [], "gen1": [], "gen16": [], "other": []})
                     runs[key]["train"].append(r["train_tokens_per_s"])
                     runs[key]["gen1"].append(r["gen_b1_tokens_per_s"])
                     runs[key]["gen16"].append(r["gen_b16_tokens_per_s"])
                     runs[key]["other"].append(other)
-    print("\nquickstart shape (4L/192/ctx128/V2048); medians of %d repetitions; %s, %s"
-          % (reps, cpu_model(), datetime.datetime.now().isoformat(timespec="minutes")))
-    print("| runtime | threads LibTorch / OpenBLAS | train tok/s | generate B=1 tok/s | generate B=16 tok/s | other load |")
+    print("\nquickstart shape (4L/192/ctx128/V2048); medians of %d repetitions; %s, %d cores, %s"
+          % (reps, cpu_model(), os.cpu_count(), datetime.datetime.now().isoformat(timespec="minutes")))
+    print("| runtime | LibTorch threads | train tok/s | generate B=1 tok/s | generate B=16 tok/s | other load |")
     print("|---|---|---:|---:|---:|---:|")
-    for (name, tt, bt, ta, ba), v in runs.items():
-        threads = "%d / %d" % (tt, bt) + ("" if (tt, bt) == (ta, ba) else " (reads back %d / %d)" % (ta, ba))
-        print("| %s | %s | %s | %s | %s | %.2f |" % (name, threads, "{:,.0f}".format(med(v["train"])),
+    for (name, threads, actual), v in runs.items():
+        label = "%d" % threads + ("" if threads == actual else " (reads back %d)" % actual)
+        print("| %s | %s | %s | %s | %s | %.2f |" % (name, label, "{:,.0f}".format(med(v["train"])),
                                                      "{:,.0f}".format(med(v["gen1"])), "{:,.0f}".format(med(v["gen16"])),
                                                      med(v["other"])))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--build", default=os.path.join(ROOT, "build-bench"), help="CMake build directory")
+    p.add_argument("--build", default=os.path.join(ROOT, "build"), help="CMake build directory (bench/run.sh: $BUILD_DIR)")
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--json", help="also write the figures as JSON to this file")
     p.add_argument("--quick", action="store_true", help="one repetition, short runs (a smoke test, not numbers)")
@@ -178,7 +192,7 @@ def main():
                    help="set this in the twin's processes only (e.g. the allocator settings ours makes at "
                         "start-up, to see how much of a ratio they explain); repeatable")
     p.add_argument("--threads", action="store_true",
-                   help="instead: the thread-setup table (bench_core_speed under three BLAS/wait runtimes)")
+                   help="instead: the thread-setup table (bench_core_speed per thread count, default and passive waits)")
     args = p.parse_args()
     reps = 1 if args.quick else args.reps
     if args.threads:
@@ -210,7 +224,7 @@ def main():
                 print("rep %d/%d %-17s %-4s %10.2f %s   (other load %.2f cores)" %
                       (rep + 1, reps, n, side, headline(n, got[side]), unit, other), file=sys.stderr, flush=True)
             if "twin" in got:
-                check_same_model(n, got["ours"], got["twin"])
+                check_same_setup(n, got["ours"], got["twin"])
             if n == "tokenize":
                 id_mismatches += check_same_ids(got["ours"], got["twin"])
 
@@ -277,6 +291,8 @@ def summarise(results, figs, names, reps, id_mismatches, seconds):
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release()},
         "reps": reps,
+        # LibTorch threads of each side (equal: check_same_setup), from the first figure that has them
+        "threads": next((x["threads"] for n in names for x in results[n]["ours"] if "threads" in x), None),
         "seconds": round(seconds, 1),
         "other_load_cores_median": {n: round(med(results[n]["other_load"]), 2) for n in names},
         "rows": rows,
@@ -323,6 +339,8 @@ def print_table(report):
     print("\n%s, %d cores, %s; medians of %d repetitions; ours/twin: median of the per-repetition ratios\n"
           "(min-max: their range); other load: median cores used by other processes during a figure"
           % (report["machine"]["cpu"], report["machine"]["cores"], report["date"], report["reps"]))
+    if report.get("threads") is not None:
+        print("LibTorch threads on each side: %d (one OpenMP pool)" % report["threads"])
     if report.get("ours_env"):
         print("ours ran with " + " ".join("%s=%s" % kv for kv in report["ours_env"].items()))
     if report.get("twin_env"):
@@ -344,7 +362,7 @@ def print_table(report):
         if t["ids_match"]:
             print("tokenizer ids: identical (per-file token count and FNV-1a hash)")
         else:
-            print("\n!!! TOKENIZER MISMATCH: ours and js-tiktoken produce different ids !!!")
+            print("\n!!! TOKENIZER MISMATCH: ours and tiktoken produce different ids !!!")
             for line in t["mismatches"]:
                 print("!!! " + line)
     if "ppo" in report:

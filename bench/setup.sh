@@ -1,31 +1,33 @@
 #!/usr/bin/env bash
-# Bench-only dependencies (not needed to build or test the toolkit, so not in scripts/setup.sh):
-#   python3-torch  Debian's PyTorch: the same LibTorch 1.13.1 and OpenBLAS as our binary, which is
-#                  what makes it a fair twin. It installs for Debian's /usr/bin/python3.
-#   js-tiktoken    from npm, into bench/js/node_modules: the tokenizer twin (its bundled "gpt2" ranks).
-# With --openmp-blas, also unpacks Debian's OpenMP build of OpenBLAS (libopenblas0-openmp) into
-# bench/.cache/openblas-openmp without installing it, for the thread-setup table:
-#   LD_LIBRARY_PATH=bench/.cache/openblas-openmp build/bench/bench_core_speed
-# Idempotent; apt needs root (or sudo).
+# Bench-only dependencies (not needed to build or test the toolkit, so not in scripts/setup.sh), in
+# the project's virtual environment .venv, which scripts/setup.sh makes and fills with the torch
+# wheel our binary links:
+#   torch        the Python twin (bench/python/twin.py) runs on that same wheel, so both sides call
+#                the same LibTorch. A CPU-only setup installs the wheel without its dependencies
+#                (LibTorch is all the build needs), so Python's `import torch` fails there; this then
+#                installs torch with its dependencies, as scripts/setup.sh does on a CUDA machine
+#                (the nvidia-* CUDA wheels included: several GB, once).
+#   bench/requirements.txt   pinned: tiktoken, the tokenizer twin (bench/python/tokenizer_bench.py).
+# Idempotent; when everything is there it only checks (about as long as one `import torch`).
 set -euo pipefail
-cd "$(dirname "$0")"
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+cd "$(dirname "$0")/.."
 
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends python3-torch
-fi
-/usr/bin/python3 -c 'import torch; assert torch.__version__.startswith("1.13"), torch.__version__'
+TORCH_VERSION=2.11.0  # scripts/setup.sh's
+VENV=.venv
+PY=$VENV/bin/python
+pip=("$PY" -m pip install --disable-pip-version-check --no-input)
 
-if [ ! -d js/node_modules/js-tiktoken ]; then
-  command -v npm >/dev/null || { echo "bench/setup.sh: npm is missing (apt-get install nodejs npm)" >&2; exit 1; }
-  (cd js && npm ci --no-audit --no-fund --loglevel=error)
+[ -x "$PY" ] || { echo "bench/setup.sh: $VENV is missing: run scripts/setup.sh first" >&2; exit 1; }
+
+if ! "$PY" -c 'import torch' 2>/dev/null; then
+  echo "bench/setup.sh: torch does not import in $VENV (a CPU-only setup installs the wheel without its" \
+       "dependencies): installing torch==$TORCH_VERSION with its dependencies, the CUDA wheels included"
+  started=$SECONDS
+  "${pip[@]}" ${RLHF_TORCH_INDEX_URL:+--index-url "$RLHF_TORCH_INDEX_URL"} "torch==$TORCH_VERSION"
+  "$PY" -c 'import torch' || { echo "bench/setup.sh: torch still does not import in $VENV" >&2; exit 1; }
+  echo "bench/setup.sh: torch $TORCH_VERSION with its dependencies installed in $((SECONDS - started)) s" \
+       "($(du -sh "$VENV" | cut -f1))"
 fi
 
-if [ "${1:-}" = "--openmp-blas" ] && [ ! -f .cache/openblas-openmp/libblas.so.3 ]; then
-  tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download libopenblas0-openmp 2>/dev/null && dpkg -x libopenblas0-openmp_*.deb root)
-  mkdir -p .cache/openblas-openmp
-  cp -a "$tmp"/root/usr/lib/x86_64-linux-gnu/openblas-openmp/. .cache/openblas-openmp/
-  rm -rf "$tmp"
-fi
+# pip runs only when an installed version differs from its pin.
+scripts/pip_install_pinned.sh "$PY" bench/requirements.txt

@@ -5,6 +5,8 @@
 //                        [--precision auto|bf16|fp32] [--warmup N]
 //   bench_speed generate --model L,H,C,BLOCK,V | --checkpoint DIR --batch B --prompt P --new N [--no-cache]
 //                        [--device cpu|cuda] [--dtype fp32|bf16]
+//   every mode takes --allocator kept|malloc|default: what the process keeps of freed memory
+//   (configure_allocator in core/runtime.h, its glibc part only, or LibTorch's and glibc's defaults)
 //   bench_speed generate-parts --model ... --batch B --prompt P --new N   (where generate spends its time)
 // train and generate take --profile FILE: a Chrome trace of the LibTorch ops of the timed part
 // (LibTorch's legacy profiler), which bench/profile_summary.py sums per op and sets against the twin's.
@@ -68,6 +70,7 @@ struct Args {
   int64_t warmup = -1;                     // train: untimed steps first (-1: 1 on the CPU, 3 on CUDA)
   std::string checkpoint;                  // generate: a native checkpoint or HF GPT-2 directory instead of --model
   std::string dtype = "fp32";              // generate: the weights' dtype, fp32 or bf16
+  std::string allocator = "kept";          // kept (every stage's), malloc (glibc part only), default
 };
 
 // Records every LibTorch op of its scope into a Chrome trace when a file is given.
@@ -115,8 +118,11 @@ Args parse_args(int argc, char** argv) {
     else if (k == "--warmup") a.warmup = std::stoll(value());
     else if (k == "--checkpoint") a.checkpoint = value();
     else if (k == "--dtype") a.dtype = value();
+    else if (k == "--allocator") a.allocator = value();
     else throw std::runtime_error("unknown option " + k);
   }
+  if (a.allocator != "kept" && a.allocator != "malloc" && a.allocator != "default")
+    throw std::runtime_error("--allocator wants kept, malloc or default, got " + a.allocator);
   if (a.dtype != "fp32" && a.dtype != "bf16") throw std::runtime_error("--dtype wants fp32 or bf16, got " + a.dtype);
   return a;
 }
@@ -124,7 +130,7 @@ Args parse_args(int argc, char** argv) {
 // Best of `repeats` (n x n) @ (n x n) float matmuls: the machine's sgemm peak as LibTorch reaches it.
 double sgemm_gflops(int64_t n, int64_t repeats) {
   auto a = torch::randn({n, n}), b = torch::randn({n, n});
-  auto c = torch::mm(a, b);  // warm-up: OpenBLAS starts its threads
+  auto c = torch::mm(a, b);  // warm-up: the thread pool starts
   double best = 1e30;
   for (int64_t i = 0; i < repeats; ++i) {
     auto start = Clock::now();
@@ -206,7 +212,7 @@ json train(const Args& a) {
 
   std::vector<double> step_s, fwd_s, bwd_s, clip_s, opt_s, faults_fwd, faults_bwd, faults_opt;
   std::optional<MaybeProfile> profile;
-  const int64_t warmup = a.warmup >= 0 ? a.warmup : 1;  // allocations, OpenBLAS threads
+  const int64_t warmup = a.warmup >= 0 ? a.warmup : 1;  // allocations, thread start-up
   for (int64_t s = -warmup; s < a.steps; ++s) {
     if (s == 0) profile.emplace(a.profile);
     const double f0 = minor_faults();
@@ -301,8 +307,8 @@ json generate(const Args& a) {
   return result;
 }
 
-// One decode step at B=1 with matrix-vector products (addmv -> OpenBLAS sgemv) instead of Linear's
-// (1 x C) @ (C x out) sgemm, which OpenBLAS runs 4-5x slower for a single row on this machine.
+// One decode step at B=1 with matrix-vector products (addmv -> sgemv) instead of Linear's
+// (1 x C) @ (C x out) sgemm, which a BLAS may run much slower for a single row (bench/README.md).
 // GPT::forward takes the same products for one row (core/gpt.cpp linear_forward); this hand-built
 // step, without the modules' generality, is the floor that forward_bare is measured against. x: (C)
 // embedding of the new token at position `pos`; returns the (V) logits and fills the cache at `pos`.
@@ -434,8 +440,10 @@ json generate_parts(const Args& a) {
 int main(int argc, char** argv) {
   try {
     const Args a = parse_args(argc, argv);
-    const auto threads = rlhf::configure_threads(0);
-    rlhf::configure_allocator();  // glibc malloc settings of every stage (core/runtime.h)
+    rlhf::configure_threads(0);
+    // What every stage keeps of freed memory (core/runtime.h), or part of it, or nothing.
+    if (a.allocator == "kept") rlhf::configure_allocator();
+    else if (a.allocator == "malloc") rlhf::configure_malloc();
     json out;
     if ((a.mode == "sgemm" || a.mode == "generate-parts") && a.device != "cpu")
       throw std::runtime_error(a.mode + " runs on the CPU only (--device is for train and generate)");
@@ -445,8 +453,7 @@ int main(int argc, char** argv) {
     else if (a.mode == "generate-parts") out = generate_parts(a);
     else throw std::runtime_error("unknown mode " + a.mode + " (sgemm, train, generate, generate-parts)");
     out["side"] = "ours";
-    out["threads"] = {{"torch", torch::get_num_threads()}, {"openblas", rlhf::blas_num_threads()},
-                      {"configured_blas", threads.blas_threads}};
+    out["threads"] = torch::get_num_threads();
     std::printf("%s\n", out.dump().c_str());
     return 0;
   } catch (const std::exception& e) {

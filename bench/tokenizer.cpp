@@ -1,8 +1,8 @@
-// Our side of the tokenizer comparison (bench/run.py; the twin is bench/js/tokenizer_bench.mjs,
-// js-tiktoken with its bundled GPT-2 ranks): GPT-2 BPE encode throughput over whole files.
+// Our side of the tokenizer comparison (bench/run.py; the twin is bench/python/tokenizer_bench.py,
+// tiktoken built from the same GPT-2 files): GPT-2 BPE encode throughput over whole files.
 //   bench_tokenizer --tokenizer data/tokenizer/gpt2 [--passes 3] FILE...
 // Each timed pass starts from a freshly loaded tokenizer, so our per-word cache starts empty, as
-// in a one-shot encode of a corpus (js-tiktoken keeps no such cache). A last pass with the warm
+// in a one-shot encode of a corpus. A last pass with the warm
 // cache is reported separately. Per file: the token count and an FNV-1a hash of the ids, which
 // the driver compares with the twin's.
 #include <algorithm>
@@ -33,7 +33,7 @@ std::string read_bytes(const std::string& path) {
   return s.str();
 }
 
-// FNV-1a over the ids as 32-bit words; the JS twin computes the same with Math.imul.
+// FNV-1a over the ids as 32-bit words; the twin computes the same.
 uint32_t hash_ids(const std::vector<rlhf::TokenId>& ids) {
   uint32_t h = 2166136261u;
   for (auto id : ids) h = (h ^ static_cast<uint32_t>(id)) * 16777619u;

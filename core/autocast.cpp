@@ -8,18 +8,10 @@ namespace rlhf {
 
 namespace {
 
-// LibTorch 2.4 moved autocast's switches to per-device functions.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 bool cuda_enabled() { return at::autocast::is_autocast_enabled(at::kCUDA); }
 void set_cuda_enabled(bool on) { at::autocast::set_autocast_enabled(at::kCUDA, on); }
 at::ScalarType cuda_dtype() { return at::autocast::get_autocast_dtype(at::kCUDA); }
 void set_cuda_dtype(at::ScalarType t) { at::autocast::set_autocast_dtype(at::kCUDA, t); }
-#else
-bool cuda_enabled() { return at::autocast::is_enabled(); }
-void set_cuda_enabled(bool on) { at::autocast::set_enabled(on); }
-at::ScalarType cuda_dtype() { return at::autocast::get_autocast_gpu_dtype(); }
-void set_cuda_dtype(at::ScalarType t) { at::autocast::set_autocast_gpu_dtype(t); }
-#endif
 
 }  // namespace
 

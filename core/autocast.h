@@ -1,7 +1,7 @@
 // Mixed precision on CUDA: inside a BF16Autocast scope, matmuls and attention run in bfloat16 while
 // weights, gradients and optimizer state stay float32 (LibTorch's autocast, as torch.autocast in
-// Python); reductions such as the loss's softmax stay float32. On the CPU it does nothing: Debian's
-// OpenBLAS has no fast bfloat16 GEMM, so float32 is the fast path there.
+// Python); reductions such as the loss's softmax stay float32. On the CPU every stage runs in
+// float32 for now.
 #pragma once
 
 #include <torch/torch.h>

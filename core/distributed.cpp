@@ -109,6 +109,25 @@ std::vector<std::vector<size_t>> make_buckets(const std::vector<torch::Tensor>& 
   return buckets;
 }
 
+std::vector<std::string> compiled_backends() {
+  std::vector<std::string> names;
+#ifdef RLHF_WITH_GLOO
+  names.push_back("gloo");
+#endif
+#ifdef RLHF_WITH_NCCL
+  names.push_back("nccl");
+#endif
+  return names;
+}
+
+std::string nccl_version() {
+#ifdef RLHF_WITH_NCCL
+  return c10d::getNcclVersion();
+#else
+  return "";
+#endif
+}
+
 // The store and the backend. Gloo in every build; NCCL when the build has it and the device is CUDA.
 class ProcessGroupHandle {
  public:

@@ -54,6 +54,12 @@ constexpr int64_t kDefaultBucketBytes = 25 * 1024 * 1024;
 // larger than that gets its own bucket). Returns indices into `tensors`.
 std::vector<std::vector<size_t>> make_buckets(const std::vector<torch::Tensor>& tensors, int64_t bucket_bytes);
 
+// The c10d backends this build can start: "gloo" (CPU tensors) and "nccl" (CUDA tensors).
+std::vector<std::string> compiled_backends();
+// The NCCL library's version ("2.28.9"), read from the library itself (no GPU needed); empty in a
+// build without NCCL.
+std::string nccl_version();
+
 class ProcessGroupHandle;  // the c10d objects, kept out of this header
 
 class Distributed {

@@ -2,9 +2,7 @@
 
 #include <cmath>
 #include <map>
-#include <sstream>
 #include <string>
-#include <type_traits>
 
 namespace rlhf {
 
@@ -15,18 +13,8 @@ struct StepBatch {
   std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs;
 };
 
-// The key of a parameter's state in Optimizer::state_, as LibTorch's own AdamW computes it: the
-// TensorImpl's address printed as text in LibTorch 1.x, the address itself in 2.x.
-template <class Key>
-Key state_key(const torch::Tensor& p) {
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream s;  // as 1.x did it (c10::guts::to_string, which 2.x need not have)
-    s << p.unsafeGetTensorImpl();
-    return s.str();
-  } else {
-    return static_cast<Key>(p.unsafeGetTensorImpl());
-  }
-}
+// The key of a parameter's state in Optimizer::state_, as LibTorch's own AdamW computes it.
+void* state_key(const torch::Tensor& p) { return p.unsafeGetTensorImpl(); }
 
 }  // namespace
 
@@ -48,7 +36,7 @@ torch::Tensor ForeachAdamW::step(LossClosure closure) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       TORCH_CHECK(!p.grad().is_sparse(), "ForeachAdamW does not support sparse gradients");
-      const auto key = state_key<std::decay_t<decltype(state_)>::key_type>(p);  // AdamW's state key
+      const auto key = state_key(p);
       auto found = state_.find(key);
       if (found == state_.end()) {
         auto state = std::make_unique<torch::optim::AdamWParamState>();

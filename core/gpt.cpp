@@ -12,8 +12,8 @@ namespace F = torch::nn::functional;
 namespace {
 
 // y = x W^T + b over the last dimension, for the module's own weights. A single row (a batch-1
-// decode step) is a matrix-vector product: OpenBLAS runs the (1 x C) @ (C x out) sgemm that Linear
-// would call 3-5x slower than sgemv (bench/README.md). Otherwise ATen's linear, one addmm: the C++
+// decode step) is a matrix-vector product: a BLAS may run the (1 x C) @ (C x out) sgemm that Linear
+// would call several times slower than sgemv (bench/README.md). Otherwise ATen's linear, one addmm: the C++
 // frontend's F::linear (inside torch::nn::Linear) does matmul + add for 3-D input and adds a copy of
 // each weight gradient through weight.t().
 torch::Tensor linear_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {}) {
@@ -61,7 +61,6 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(const GPTConfig& config)
   // key, query, value projections for all heads, in one matmul
   c_attn = register_module("c_attn", torch::nn::Linear(torch::nn::LinearOptions(n_embd, 3 * n_embd).bias(config.bias)));
   c_proj = register_module("c_proj", torch::nn::Linear(torch::nn::LinearOptions(n_embd, n_embd).bias(config.bias)));
-  attn_dropout = register_module("attn_dropout", torch::nn::Dropout(config.dropout));
   resid_dropout = register_module("resid_dropout", torch::nn::Dropout(config.dropout));
 }
 
@@ -83,20 +82,8 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const tor
   // No mask means plain causal attention over these T positions (or one query attending to all).
   const bool causal = !mask.defined() && T > 1;
 
-#if TORCH_VERSION_MAJOR >= 2
   auto attn_mask = mask.defined() ? c10::optional<at::Tensor>(mask) : c10::nullopt;
   auto y = at::scaled_dot_product_attention(q, k, v, attn_mask, is_training() ? dropout : 0.0, causal);  // (B, nh, T, hs)
-#else
-  auto att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(hs)));  // (B, nh, T, S)
-  if (mask.defined()) {
-    att = att.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity());
-  } else if (causal) {
-    auto allowed = torch::ones({T, T}, x.options().dtype(torch::kBool)).tril();
-    att = att.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
-  }
-  att = attn_dropout(torch::softmax(att, -1));
-  auto y = torch::matmul(att, v);                               // (B, nh, T, hs)
-#endif
   y = y.transpose(1, 2).contiguous().view({B, T, C});          // re-assemble all heads side by side
   return resid_dropout(linear_forward(c_proj, y));
 }

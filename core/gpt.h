@@ -52,9 +52,9 @@ class CausalSelfAttentionImpl : public torch::nn::Module {
   // mask: (B or 1, 1, T, past + T) bool, true where attention is allowed; undefined = plain causal.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask, KVCache* cache, int64_t layer);
   torch::nn::Linear c_attn{nullptr}, c_proj{nullptr};
-  torch::nn::Dropout attn_dropout{nullptr}, resid_dropout{nullptr};
+  torch::nn::Dropout resid_dropout{nullptr};
   int64_t n_head, n_embd;
-  double dropout;
+  double dropout;  // on the attention weights, inside scaled_dot_product_attention
 };
 TORCH_MODULE(CausalSelfAttention);
 

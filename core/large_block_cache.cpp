@@ -2,7 +2,6 @@
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
-#include <torch/version.h>
 
 #include <map>
 #include <mutex>
@@ -10,19 +9,19 @@
 
 namespace rlhf {
 
-#if TORCH_VERSION_MAJOR < 2
-
 namespace {
 
 class LargeBlockCache final : public at::Allocator {
  public:
   explicit LargeBlockCache(at::Allocator* fallback) : fallback_(fallback) {}
 
-  at::DataPtr allocate(size_t n) const override {
+  at::DataPtr allocate(size_t n) override {
     if (n < kLargeBlockBytes) return fallback_->allocate(n);
     void* block = take(n);
     return {block, block, &release, at::Device(at::DeviceType::CPU)};  // the deleter gets the context
   }
+
+  void copy_data(void* dest, const void* src, size_t count) const override { default_copy_data(dest, src, count); }
 
   void set_cap(size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -38,7 +37,7 @@ class LargeBlockCache final : public at::Allocator {
   static LargeBlockCache* instance;  // never destroyed: tensors may be freed during static destruction
 
  private:
-  void* take(size_t n) const {
+  void* take(size_t n) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = free_.lower_bound(n);  // the smallest kept block that fits, if it wastes at most half
@@ -60,7 +59,7 @@ class LargeBlockCache final : public at::Allocator {
 
   static void release(void* block) { instance->give_back(block); }
 
-  void give_back(void* block) const {
+  void give_back(void* block) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = live_.find(block);
     const size_t size = it->second;
@@ -71,7 +70,7 @@ class LargeBlockCache final : public at::Allocator {
     cached_bytes_ += size;
   }
 
-  void trim_to(size_t bytes) const {  // frees the largest kept blocks until at most `bytes` remain
+  void trim_to(size_t bytes) {  // frees the largest kept blocks until at most `bytes` remain
     while (cached_bytes_ > bytes && !free_.empty()) {
       auto largest = std::prev(free_.end());
       cached_bytes_ -= largest->first;
@@ -82,10 +81,10 @@ class LargeBlockCache final : public at::Allocator {
 
   at::Allocator* fallback_;
   mutable std::mutex mutex_;
-  mutable std::multimap<size_t, void*> free_;          // size -> kept block
-  mutable std::unordered_map<void*, size_t> live_;     // block -> size, for blocks in use
-  mutable size_t cached_bytes_ = 0;
-  mutable int64_t hits_ = 0, misses_ = 0;
+  std::multimap<size_t, void*> free_;          // size -> kept block
+  std::unordered_map<void*, size_t> live_;     // block -> size, for blocks in use
+  size_t cached_bytes_ = 0;
+  int64_t hits_ = 0, misses_ = 0;
   size_t cap_ = 0;
 };
 
@@ -106,11 +105,5 @@ LargeBlockCacheStats large_block_cache_stats() {
   return LargeBlockCache::instance ? LargeBlockCache::instance->stats() : LargeBlockCacheStats{};
 }
 
-#else
-
-void install_large_block_cache(size_t) {}
-LargeBlockCacheStats large_block_cache_stats() { return {}; }
-
-#endif
 
 }  // namespace rlhf

@@ -17,7 +17,6 @@ constexpr size_t kLargeBlockBytes = size_t{32} << 20;
 
 // Installs the cache as LibTorch's CPU allocator (once; later calls only change the cap). Freed
 // blocks are kept while their total stays under `max_cached_bytes`; the largest go first.
-// LibTorch 1.x only: 2.x changed the Allocator interface, and there the CPU keeps the default.
 void install_large_block_cache(size_t max_cached_bytes);
 
 struct LargeBlockCacheStats {

@@ -48,11 +48,7 @@ torch::Tensor clip_gradients_on_device(const torch::nn::Module& model, double ma
   if (max_norm > 0) {
     // Scale by min(1, max_norm / norm) on the device instead of branching on the host.
     auto scale = (max_norm / (total_norm + 1e-6)).clamp_max(1.0);                // ()
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
     at::_foreach_mul_(grads, scale);                                             // one launch on a GPU
-#else
-    for (auto& g : grads) g.mul_(scale);
-#endif
   }
   return total_norm;
 }

@@ -3,11 +3,13 @@
 #include "core/distributed.h"
 #include "core/large_block_cache.h"
 
-#include <dlfcn.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/version.h>
 
 #include <climits>
 
@@ -15,6 +17,21 @@
 #include <thread>
 
 namespace rlhf {
+
+bool cuda_compiled_in() { return at::globalContext().hasCUDART(); }
+
+std::string build_info() {
+  std::string cuda = "CUDA not compiled in";
+  if (cuda_compiled_in()) {
+    const long v = at::detail::getCUDAHooks().versionCUDART();  // e.g. 13000
+    cuda = "CUDA " + std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10) + " compiled in, " +
+           std::to_string(torch::cuda::device_count()) + " GPU(s) visible";
+  }
+  std::string backends;
+  for (const auto& name : compiled_backends()) backends += (backends.empty() ? "" : ", ") + name;
+  if (!nccl_version().empty()) backends += " " + nccl_version();
+  return "LibTorch " TORCH_VERSION "; " + cuda + "; c10d backends: " + (backends.empty() ? "none" : backends);
+}
 
 torch::Device select_device(const std::string& name) {
   if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
@@ -24,28 +41,28 @@ torch::Device select_device(const std::string& name) {
   } catch (const c10::Error&) {
     throw std::runtime_error("--device " + name + ": expected cpu, cuda, cuda:N or auto");
   }
+  if (device.is_cuda() && !cuda_compiled_in())
+    throw std::runtime_error("--device " + name + ": this build has no CUDA (built without a CUDA toolkit: install one and rerun "
+                             "scripts/setup.sh); use --device cpu");
   if (device.is_cuda() && !torch::cuda::is_available())
-    throw std::runtime_error("--device " + name + ": CUDA is not available (this build or machine has no GPU); use --device cpu");
+    throw std::runtime_error("--device " + name + ": no CUDA GPU is visible on this machine (driver, CUDA_VISIBLE_DEVICES); "
+                             "use --device cpu");
+  if (device.is_cuda() && device.has_index() && device.index() >= static_cast<int>(torch::cuda::device_count()))
+    throw std::runtime_error("--device " + name + ": this machine has " + std::to_string(torch::cuda::device_count()) +
+                             " CUDA GPU(s), numbered from 0");
   return device;
 }
 
-namespace {
-
-// OpenBLAS is found at run time: Debian's libblas.so.3 may be OpenBLAS or the reference BLAS.
-using SetThreads = void (*)(int);
-using GetThreads = int (*)();
-
-SetThreads openblas_set() { return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")); }
-GetThreads openblas_get() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")); }
-
-}  // namespace
-
-void configure_allocator() {
+void configure_malloc() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value; also stops its dynamic threshold
   mallopt(M_TRIM_THRESHOLD, INT_MAX);   // never shrink the heap top between steps
   mallopt(M_TOP_PAD, 256 << 20);        // grow it in large steps (untouched pages cost nothing)
 #endif
+}
+
+void configure_allocator() {
+  configure_malloc();
   // Blocks above glibc's largest threshold: kept by LibTorch's CPU allocator instead, up to a
   // quarter of the machine's memory.
   const size_t ram = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGE_SIZE));
@@ -70,27 +87,12 @@ torch::Device apply_runtime(const std::string& device, int threads) {
   return selected;
 }
 
-int blas_num_threads() {
-  auto get = openblas_get();
-  return get ? get() : -1;
-}
-
-ThreadSetup configure_threads(int torch_threads, int blas_threads) {
-  torch::set_num_threads(std::max(1, torch_threads));
-  if (auto set = openblas_set()) set(std::max(1, blas_threads));
-  return {torch_threads, blas_threads};
-}
-
-ThreadSetup configure_threads(int threads) {
+int configure_threads(int threads) {
   // Processes started together on one machine (rlhf launch, torchrun) share its cores.
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   const int n = threads > 0 ? threads : std::max(1, cores / distributed_env_from_process().local_world_size);
-  // Measured on 2 cores (bench_core_speed, README "Threads"): OpenBLAS with all threads and
-  // LibTorch's own pool at one thread trains 1.5x and samples (B=16) 4.8x faster than both pools at
-  // two threads, which oversubscribe the cores. Without OpenBLAS (e.g. MKL builds) LibTorch's pool
-  // drives the matmuls itself and gets all threads.
-  if (openblas_set()) return configure_threads(1, n);
-  return configure_threads(n, n);
+  torch::set_num_threads(n);
+  return n;
 }
 
 }  // namespace rlhf

@@ -11,15 +11,17 @@ namespace rlhf {
 // error that says so.
 torch::Device select_device(const std::string& name);
 
-// Thread setup, chosen by measurement (bench/core_speed): Debian's LibTorch hands matmuls to
-// OpenBLAS, which has its own thread pool; LibTorch's OpenMP pool runs the other ops. With OpenBLAS
-// the default is `threads` (0: all cores) for OpenBLAS and 1 for LibTorch. See README "Threads".
-struct ThreadSetup {
-  int torch_threads;
-  int blas_threads;
-};
-ThreadSetup configure_threads(int threads);
-ThreadSetup configure_threads(int torch_threads, int blas_threads);
+// Whether LibTorch's CUDA half is linked in (true in CUDA builds even on a machine without a GPU).
+bool cuda_compiled_in();
+
+// One line for `rlhf --version`: the LibTorch version, whether CUDA is compiled in and how many GPUs
+// are visible, and the c10d backends.
+std::string build_info();
+
+// LibTorch's intra-op threads: its OpenMP pool runs the matmuls (MKL, oneDNN) and the other ops
+// alike. `threads` 0 means this process's share of the cores (all of them, divided among the
+// processes of a data-parallel job on this machine). Returns the count set. See README "Threads".
+int configure_threads(int threads);
 
 // glibc's allocator, told to keep freed memory: by default every block of 128 KiB or more is its
 // own mmap, returned to the kernel when freed, so each training step faults in (and the kernel
@@ -29,12 +31,11 @@ ThreadSetup configure_threads(int torch_threads, int blas_threads);
 // blocks are kept by LibTorch's CPU allocator (core/large_block_cache.h). The malloc part is a
 // no-op elsewhere than glibc.
 void configure_allocator();
+// Its glibc part alone (for measuring what each part pays: bench_speed --allocator).
+void configure_malloc();
 
 // A stage's runtime in one call: the allocator, the thread setup, the device, and the data-parallel job when the
 // environment describes one (core/distributed.h).
 torch::Device apply_runtime(const std::string& device, int threads);
-
-// Number of threads OpenBLAS currently uses (-1 when the BLAS is not OpenBLAS).
-int blas_num_threads();
 
 }  // namespace rlhf

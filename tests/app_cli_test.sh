@@ -62,8 +62,13 @@ expect_error "text prompt without a tokenizer" "no tokenizer" \
   "$RLHF" generate --model "$FIXTURE" --prompt "hello"
 expect_error "prompt longer than the context" "exceeds block_size" \
   "$RLHF" generate --model "$FIXTURE" --prompt-ids 1,2,3 --max-new-tokens 100
-expect_error "cuda on a machine without it" "--device" \
+expect_error "an unknown device" "--device tpu: expected cpu, cuda, cuda:N or auto" \
   "$RLHF" generate --model "$FIXTURE" --prompt-ids 1,2 --device tpu
+if ! "$RLHF" --version | grep -q "GPU(s) visible" || "$RLHF" --version | grep -q " 0 GPU(s) visible"; then
+  expect_error "cuda on a machine without a GPU" "--device cuda: " \
+    "$RLHF" generate --model "$FIXTURE" --prompt-ids 1,2 --device cuda
+fi
+expect_output "--version names LibTorch and the c10d backends" "c10d backends: gloo" "$RLHF" --version
 expect_error "truncated checkpoint" "truncated" bash -c "
   cp -r '$TMP/native' '$TMP/broken' && truncate -s -64 '$TMP/broken/model.safetensors' &&
   '$RLHF' generate --model '$TMP/broken' --prompt-ids 1,2"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The accelerator check for the CUDA path (issues #8 and #9), as ONE run on the device machine
-# (one NVIDIA GPU, a pip torch with CUDA LibTorch 2.x, nvcc, cmake, ninja, transformers; no internet):
+# (one NVIDIA GPU, the pinned torch==2.11.0 wheel (+cu130) with its CUDA LibTorch, nvcc 13.0, cmake,
+# ninja, transformers; no internet):
 #   here:   bench/gpu/prepare.sh                  (Debian packages into bench/gpu/debs)
 #   device: bench/gpu/device_check.sh             (run with carry ["bench/gpu/debs"], timeout_s 600)
 # Builds the project against the wheel's LibTorch (only the targets used below), then measures on the
@@ -14,7 +15,8 @@
 #      weights (a GPT-2 124M of random weights saved by transformers, imported by `rlhf import-hf`)
 #   3. peak GPU memory of one PPO iteration with all four models (`bench_ppo --device cuda`)
 #   4. data parallel on NCCL, world size 1 (`rlhf launch --nproc 1 -- rlhf pretrain --device cuda`)
-#   5. the CPU unit tests of the pieces the GPU path uses, built against LibTorch 2.x (if time is left)
+#   5. the unit tests of the pieces the GPU path uses, on this machine (if time is left), the
+#      CUDA-build test (core_cuda_build_test) first: with a GPU it checks the device selection
 # Steps run in that order (most wanted first) under one time budget (BUDGET seconds, default 500,
 # build included): each is killed at its own limit or at the budget's end, and skipped once less than
 # 30 s is left; the log says which. Each step logs to its own file in $WORK/logs, packed at
@@ -65,7 +67,10 @@ for deb in bench/gpu/debs/*.deb; do  # dpkg -x, or by hand where the machine has
 done
 find "$SYSROOT" -type l -lname '/*' | while read -r l; do ln -sfn "$SYSROOT$(readlink "$l")" "$l"; done
 SYSLIB="$SYSROOT/usr/lib/x86_64-linux-gnu:$SYSROOT/lib/x86_64-linux-gnu"
-TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+TORCH_DIR=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')
+TORCH_VERSION=$(python3 -c 'import torch; print(torch.__version__)')
+# The version scripts/setup.sh pins: headers and libraries identical to the CPU machines' build.
+[[ "$TORCH_VERSION" == 2.11.0* ]] || log "WARNING: torch $TORCH_VERSION here, the project pins 2.11.0"
 TORCH_LIB=$(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
 export PKG_CONFIG_LIBDIR="$SYSROOT/usr/lib/x86_64-linux-gnu/pkgconfig:$SYSROOT/usr/share/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$SYSROOT"
@@ -80,12 +85,12 @@ fi
 # get it (its own ssl/zlib must stay the machine's).
 OURS="env LD_LIBRARY_PATH=$SYSLIB:$TORCH_LIB:${LD_LIBRARY_PATH:-}"
 step configure 120 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DRLHF_BUILD_TESTS=ON \
-  -DCMAKE_PREFIX_PATH="$TORCH_PREFIX;$SYSROOT/usr" -DCMAKE_CUDA_ARCHITECTURES=90 -DPKG_CONFIG_EXECUTABLE="$PKG_CONFIG" \
+  -DRLHF_TORCH_DIR="$TORCH_DIR" -DRLHF_CUDA=ON -DCMAKE_PREFIX_PATH="$SYSROOT/usr" -DCMAKE_CUDA_ARCHITECTURES=90 -DPKG_CONFIG_EXECUTABLE="$PKG_CONFIG" \
   -DCMAKE_CXX_FLAGS="-isystem $SYSROOT/usr/include" \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$SYSROOT/usr/lib/x86_64-linux-gnu:$SYSROOT/lib/x86_64-linux-gnu" \
   || { tail -30 "$LOGS/configure.out" | tee -a "$OUT/summary.txt"; exit 1; }
 grep -E "NCCL|nccl|gloo|CUDA" "$LOGS/configure.out" "$LOGS/configure.err" | head -10 >>"$OUT/summary.txt"
-TESTS="core_gpt_invariants_test core_hf_parity_test core_foreach_adamw_test core_autocast_test core_generate_test"
+TESTS="core_cuda_build_test core_gpt_invariants_test core_hf_parity_test core_foreach_adamw_test core_autocast_test core_generate_test"
 # -k 0: one target's error does not stop the others; what built is used below.
 step build 330 ninja -C build-gpu -j16 -k 0 rlhf bench_speed bench_ppo $TESTS \
   || grep -m 20 -B2 -A8 "error" "$LOGS/build.out" | tee -a "$OUT/summary.txt"

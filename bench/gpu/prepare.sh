@@ -13,8 +13,8 @@
 #   libutf8proc (pkg-config)      libutf8proc-dev + libutf8proc2
 #   ZLIB (core)                   zlib1g-dev + zlib1g
 #   pkg-config itself             pkgconf-bin + libpkgconf3, used only if the machine has none
-# gloo headers are not among them: Debian's would not match the wheel's gloo; without them the CUDA
-# build runs data-parallel jobs on NCCL only.
+#   gloo headers (c10d Gloo)      libgloo-dev (headers only: the wheel's libtorch_cpu has the library;
+#                                 its -dev dependencies are not needed for the headers)
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p debs
@@ -22,6 +22,6 @@ cd debs
 rm -f ./*.deb
 apt-get download libsqlite3-dev libsqlite3-0 nlohmann-json3-dev libcpp-httplib-dev libcpp-httplib0.11 \
   libssl-dev libssl3 libbrotli-dev libbrotli1 libgtest-dev googletest libcli11-dev libutf8proc-dev libutf8proc2 \
-  zlib1g-dev zlib1g pkgconf-bin libpkgconf3
+  zlib1g-dev zlib1g pkgconf-bin libpkgconf3 libgloo-dev
 ls -la
 du -sh .

@@ -1,16 +1,14 @@
 """The twin's model: GPT-2 as nanoGPT writes it (one fused c_attn Linear, pre-LN blocks, GELU tanh,
 LM head tied to wte), plus a preallocated KV cache for generation. Same shapes, parameter names and
-initialisation as core/gpt.cpp, so both sides do the same arithmetic. Attention as core/gpt.cpp
-computes it: scaled_dot_product_attention (flash attention on CUDA) where PyTorch has it (2.x),
-else (Debian's 1.13) the explicit softmax(q k^T / sqrt(hs)) v."""
+initialisation as core/gpt.cpp, so both sides do the same arithmetic. Attention as nanoGPT on
+PyTorch 2.x and core/gpt.cpp: F.scaled_dot_product_attention (flash attention on CUDA), causal by
+its own flag; a mask only for a chunk of queries after a cache prefix."""
 import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
-
-HAS_SDPA = hasattr(F, "scaled_dot_product_attention")  # PyTorch 2.0+
 
 
 @dataclass
@@ -34,10 +32,9 @@ class CausalSelfAttention(nn.Module):
         super().__init__()
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd)  # q, k, v for all heads in one matmul
         self.c_proj = nn.Linear(config.n_embd, config.n_embd)
-        self.attn_dropout = nn.Dropout(config.dropout)
         self.resid_dropout = nn.Dropout(config.dropout)
-        self.n_head, self.n_embd = config.n_head, config.n_embd
-        # causal mask built once, sliced per call
+        self.n_head, self.n_embd, self.dropout = config.n_head, config.n_embd, config.dropout
+        # causal mask built once, sliced for T > 1 new queries after a cache prefix
         mask = torch.tril(torch.ones(config.block_size, config.block_size, dtype=torch.bool))
         self.register_buffer("bias", mask.view(1, 1, config.block_size, config.block_size), persistent=False)
 
@@ -54,19 +51,12 @@ class CausalSelfAttention(nn.Module):
             v_cache[:, :, pos:pos + T] = v
             k, v = k_cache[:, :, :pos + T], v_cache[:, :, :pos + T]  # (B, nh, S, hs)
         S = k.size(2)
-        if HAS_SDPA:
-            # causal over T new positions from 0; after a cache prefix the mask's slice; one query: none
-            causal, mask = T > 1 and pos == 0, None
-            if T > 1 and pos > 0:
-                mask = self.bias[:, :, pos:pos + T, :S]
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal,
-                                               dropout_p=self.attn_dropout.p if self.training else 0.0)  # (B, nh, T, hs)
-        else:
-            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))  # (B, nh, T, S)
-            if T > 1:  # one new query sees every cached key: no mask needed
-                att = att.masked_fill(~self.bias[:, :, pos:pos + T, :S], float("-inf"))
-            att = self.attn_dropout(F.softmax(att, dim=-1))
-            y = att @ v                                    # (B, nh, T, hs)
+        # causal over T new positions from 0; after a cache prefix the mask's slice; one query: none
+        causal, mask = T > 1 and pos == 0, None
+        if T > 1 and pos > 0:
+            mask = self.bias[:, :, pos:pos + T, :S]
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal,
+                                           dropout_p=self.dropout if self.training else 0.0)  # (B, nh, T, hs)
         y = y.transpose(1, 2).contiguous().view(B, T, C)   # re-assemble all heads side by side
         return self.resid_dropout(self.c_proj(y))
 

@@ -1,23 +1,21 @@
 """The Python twin of bench_speed (bench/speed.cpp): the same figures, arguments and JSON output,
 written as a careful PyTorch user would (nanoGPT's train step and sampling loop).
-    python3 bench/python/twin.py sgemm    [--n 2048] [--repeats 5]
-    python3 bench/python/twin.py train    --model L,H,C,BLOCK,V --batch B --seq T [--steps N]
-                                          [--device cuda [--autocast bf16] [--compile]]
-    python3 bench/python/twin.py generate --model L,H,C,BLOCK,V --batch B --prompt P --new N [--no-cache]
-                                          [--device cuda] [--dtype bf16]
+    .venv/bin/python bench/python/twin.py sgemm    [--n 2048] [--repeats 5]
+    .venv/bin/python bench/python/twin.py train    --model L,H,C,BLOCK,V --batch B --seq T [--steps N]
+                                                   [--device cuda [--autocast bf16] [--compile]]
+    .venv/bin/python bench/python/twin.py generate --model L,H,C,BLOCK,V --batch B --prompt P --new N
+                                                   [--no-cache] [--device cuda] [--dtype bf16]
 train and generate take --profile FILE: a Chrome trace of the timed part (bench/profile_summary.py).
-Runs on Debian's python3-torch (/usr/bin/python3): the same libtorch_cpu 1.13.1 and OpenBLAS as our
-binary. Threads as ours (core/runtime.cpp configure_threads): LibTorch's intra-op pool 1 thread,
-OpenBLAS all cores (set through openblas_set_num_threads, the call our runtime makes); a torch
-without OpenBLAS (a pip wheel) keeps its defaults, as ours gives LibTorch all cores then.
-On CUDA (bench/gpu/device_check.sh, a PyTorch 2.x) the train step is nanoGPT's: torch.autocast bf16
-around forward + loss (--autocast bf16), optionally torch.compile (--compile), fused AdamW where
-this torch has it, no loss.item() per step, the steps timed together with one
-torch.cuda.synchronize() before each clock read (as bench_speed's CUDA step)."""
+Runs on the project's virtual environment (.venv, scripts/setup.sh and bench/setup.sh): the torch
+2.11.0 wheel whose LibTorch our binary links, so both sides call the same kernels. Threads as ours
+(core/runtime.cpp configure_threads): torch.set_num_threads(all cores), LibTorch's one OpenMP pool,
+which runs the matmuls (MKL, oneDNN) and every other op.
+On CUDA (bench/gpu/device_check.sh) the train step is nanoGPT's: torch.autocast bf16 around
+forward + loss (--autocast bf16), optionally torch.compile (--compile), fused AdamW, no loss.item()
+per step, the steps timed together with one torch.cuda.synchronize() before each clock read (as
+bench_speed's CUDA step)."""
 import argparse
 import contextlib
-import ctypes
-import inspect
 import json
 import os
 import resource
@@ -32,13 +30,10 @@ from gpt import GPT, GPTConfig  # noqa: E402
 
 
 def configure_threads():
-    try:
-        blas = ctypes.CDLL("libopenblas.so.0")  # already loaded by Debian's libtorch_cpu: the same library
-    except OSError:  # a pip wheel (MKL): ours then gives LibTorch's pool all cores, its default too
-        return {"torch": torch.get_num_threads(), "openblas": -1}
-    torch.set_num_threads(1)
-    blas.openblas_set_num_threads(os.cpu_count())
-    return {"torch": torch.get_num_threads(), "openblas": blas.openblas_get_num_threads()}
+    """As rlhf::configure_threads(0) in one process: LibTorch's pool on all cores. Set explicitly:
+    torch's own default counts physical cores, ours every logical one (hardware_concurrency)."""
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    return torch.get_num_threads()
 
 
 def sgemm_gflops(n, repeats):
@@ -55,11 +50,13 @@ def sgemm_gflops(n, repeats):
 
 @contextlib.contextmanager
 def maybe_profile(path):
-    """The legacy autograd profiler, as our side's RecordProfile: a Chrome trace of every op."""
+    """The legacy autograd profiler, as our side's RecordProfile: a Chrome trace of every op. In
+    2.x torch.autograd.profiler.profile is Kineto whatever use_kineto says; the legacy one, kept
+    for now, makes both traces come from the same code."""
     if not path:
         yield None
         return
-    with torch.autograd.profiler.profile(use_kineto=False) as prof:
+    with torch.autograd.profiler_legacy.profile() as prof:
         yield prof
     prof.export_chrome_trace(path)
 
@@ -72,13 +69,13 @@ def model_json(model):
 
 def make_adamw(model, lr, weight_decay, foreach, device="cpu"):
     """Two groups as core/optimizer.cpp: decay on matmul weights, not on biases, LayerNorms, embeddings.
-    On CUDA the fused kernel where this torch has it (nanoGPT's configure_optimizers)."""
+    On CUDA the fused kernel (nanoGPT's configure_optimizers); on the CPU torch's default."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         is_embedding = "wte." in name or "wpe." in name
         (decay if p.dim() >= 2 and not is_embedding else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    if device == "cuda" and "fused" in inspect.signature(torch.optim.AdamW).parameters:
+    if device == "cuda":
         return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
     return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), eps=1e-8, foreach=foreach)
 
@@ -155,8 +152,6 @@ def train_cuda(args):
     opt = make_adamw(model, lr, 0.1, args.foreach, device="cuda")
     step_model = model
     if args.compile:
-        if not hasattr(torch, "compile"):
-            sys.exit(f"twin.py: --compile needs PyTorch 2.x (this is {torch.__version__})")
         step_model = torch.compile(model)
     B, T = args.batch, args.seq
     ids = torch.randint(0, model.config.vocab_size, (B, T + 1), device="cuda")  # (B, T + 1)
@@ -255,7 +250,8 @@ def main():
     p.add_argument("--new", type=int, default=256)
     p.add_argument("--no-cache", dest="cache", action="store_false")
     p.add_argument("--profile", help="write a Chrome trace of the timed part here")
-    # torch 1.13 on CPU defaults to the per-tensor loop; foreach=True measured no faster here (README).
+    # On the CPU torch's AdamW defaults to its per-tensor loop (foreach is its default on CUDA
+    # only) and nanoGPT keeps that; --foreach: the multi-tensor loop, as ours (ForeachAdamW).
     p.add_argument("--foreach", action="store_true")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="train and generate")
     p.add_argument("--autocast", choices=["none", "bf16"], default="none", help="train on CUDA: torch.autocast bf16")
