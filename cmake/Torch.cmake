@@ -29,9 +29,10 @@ string(REGEX REPLACE "[^;]*MAJOR ([0-9]+);[^;]*MINOR ([0-9]+);[^;]*PATCH ([0-9]+
        RLHF_TORCH_VERSION "${_rlhf_torch_version}")
 
 # The wheel's CUDA libraries live beside torch, in site-packages/nvidia/<name>/lib.
-file(GLOB_RECURSE _rlhf_wheel_cudart "${RLHF_TORCH_DIR}/../nvidia/*/libcudart.so*")
+# cuBLAS stands for all of them: a CPU-only set-up has the CUDA runtime wheel, but not this one.
+file(GLOB_RECURSE _rlhf_wheel_cublas "${RLHF_TORCH_DIR}/../nvidia/*/libcublas.so*")
 set(_rlhf_wheel_has_cuda OFF)
-if(EXISTS "${RLHF_TORCH_DIR}/lib/libtorch_cuda.so" AND _rlhf_wheel_cudart)
+if(EXISTS "${RLHF_TORCH_DIR}/lib/libtorch_cuda.so" AND _rlhf_wheel_cublas)
   set(_rlhf_wheel_has_cuda ON)
 endif()
 
