@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << std::string("error: ") + e.what() + "\n" << std::flush;  // one write: ranks share stderr
     return 1;
   }
   return 0;

@@ -82,9 +82,13 @@ pid_t start_worker(const LaunchConfig& config, const std::string& self_path, int
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   execvp(argv[0], argv.data());
-  std::cerr << "launch: cannot run " << args[0] << ": " << std::strerror(errno) << "\n";
+  std::cerr << "launch: cannot run " + args[0] + ": " + std::strerror(errno) + "\n" << std::flush;
   _exit(127);
 }
+
+// One line on stderr in one write: the workers write to the same stream, and a line sent in pieces
+// interleaves with theirs.
+void report(const std::string& line) { std::cerr << line + "\n" << std::flush; }
 
 void signal_all(const std::vector<Worker>& workers, int sig) {
   for (const auto& w : workers)
@@ -121,7 +125,7 @@ int launch(const LaunchConfig& config, const std::string& self_path) {
   std::vector<Worker> workers;
   for (int i = 0; i < config.nproc; ++i)
     workers.push_back({config.node_rank * config.nproc + i, start_worker(config, self_path, i, port), true});
-  for (const auto& w : workers) std::cerr << "launch: rank " << w.rank << " is pid " << w.pid << "\n";
+  for (const auto& w : workers) report("launch: rank " + std::to_string(w.rank) + " is pid " + std::to_string(w.pid));
 
   using Clock = std::chrono::steady_clock;
   // After a failure the others get the collective timeout plus a margin to stop by themselves
@@ -147,7 +151,7 @@ int launch(const LaunchConfig& config, const std::string& self_path) {
         --running;
         const int code = exit_status(wait_status);
         if (code != 0) {
-          std::cerr << "launch: rank " << w.rank << " (pid " << pid << ") " << describe(wait_status) << "\n";
+          report("launch: rank " + std::to_string(w.rank) + " (pid " + std::to_string(pid) + ") " + describe(wait_status));
           if (!status) status = code;
           if (!failed_at) failed_at = Clock::now();
         }
@@ -157,7 +161,7 @@ int launch(const LaunchConfig& config, const std::string& self_path) {
     if (pid < 0 && errno != EINTR) break;  // no children left
     const auto now = Clock::now();
     if (failed_at && !terminated_at && now - *failed_at > grace) {
-      std::cerr << "launch: terminating the workers still running " << config.timeout_s + 30 << " s after the failure\n";
+      report("launch: terminating the workers still running " + std::to_string(config.timeout_s + 30) + " s after the failure");
       signal_all(workers, SIGTERM);
       terminated_at = now;
     }
