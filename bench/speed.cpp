@@ -5,8 +5,8 @@
 //                        [--precision auto|bf16|fp32] [--warmup N]
 //   bench_speed generate --model L,H,C,BLOCK,V | --checkpoint DIR --batch B --prompt P --new N [--no-cache]
 //                        [--device cpu|cuda] [--dtype fp32|bf16]
-//   every mode takes --allocator kept|malloc|default: what the process keeps of freed memory
-//   (configure_allocator in core/runtime.h, its glibc part only, or LibTorch's and glibc's defaults)
+//   every mode takes --allocator kept|default: whether the process keeps freed memory as every stage
+//   does (configure_allocator in core/runtime.h) or runs on glibc's defaults
 //   bench_speed generate-parts --model ... --batch B --prompt P --new N   (where generate spends its time)
 // train and generate take --profile FILE: a Chrome trace of the LibTorch ops of the timed part
 // (LibTorch's legacy profiler), which bench/profile_summary.py sums per op and sets against the twin's.
@@ -70,7 +70,7 @@ struct Args {
   int64_t warmup = -1;                     // train: untimed steps first (-1: 1 on the CPU, 3 on CUDA)
   std::string checkpoint;                  // generate: a native checkpoint or HF GPT-2 directory instead of --model
   std::string dtype = "fp32";              // generate: the weights' dtype, fp32 or bf16
-  std::string allocator = "kept";          // kept (every stage's), malloc (glibc part only), default
+  std::string allocator = "kept";          // kept (every stage's configure_allocator) or default
 };
 
 // Records every LibTorch op of its scope into a Chrome trace when a file is given.
@@ -121,8 +121,8 @@ Args parse_args(int argc, char** argv) {
     else if (k == "--allocator") a.allocator = value();
     else throw std::runtime_error("unknown option " + k);
   }
-  if (a.allocator != "kept" && a.allocator != "malloc" && a.allocator != "default")
-    throw std::runtime_error("--allocator wants kept, malloc or default, got " + a.allocator);
+  if (a.allocator != "kept" && a.allocator != "default")
+    throw std::runtime_error("--allocator wants kept or default, got " + a.allocator);
   if (a.dtype != "fp32" && a.dtype != "bf16") throw std::runtime_error("--dtype wants fp32 or bf16, got " + a.dtype);
   return a;
 }
@@ -441,9 +441,8 @@ int main(int argc, char** argv) {
   try {
     const Args a = parse_args(argc, argv);
     rlhf::configure_threads(0);
-    // What every stage keeps of freed memory (core/runtime.h), or part of it, or nothing.
+    // What every stage keeps of freed memory (core/runtime.h), or glibc's default.
     if (a.allocator == "kept") rlhf::configure_allocator();
-    else if (a.allocator == "malloc") rlhf::configure_malloc();
     json out;
     if ((a.mode == "sgemm" || a.mode == "generate-parts") && a.device != "cpu")
       throw std::runtime_error(a.mode + " runs on the CPU only (--device is for train and generate)");

@@ -1,7 +1,6 @@
 #include "core/runtime.h"
 
 #include "core/distributed.h"
-#include "core/large_block_cache.h"
 
 #include <unistd.h>
 #if defined(__GLIBC__)
@@ -53,7 +52,7 @@ torch::Device select_device(const std::string& name) {
   return device;
 }
 
-void configure_malloc() {
+void configure_allocator() {
 #if defined(__GLIBC__)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value; also stops its dynamic threshold
   mallopt(M_TRIM_THRESHOLD, INT_MAX);   // never shrink the heap top between steps
@@ -61,13 +60,6 @@ void configure_malloc() {
 #endif
 }
 
-void configure_allocator() {
-  configure_malloc();
-  // Blocks above glibc's largest threshold: kept by LibTorch's CPU allocator instead, up to a
-  // quarter of the machine's memory.
-  const size_t ram = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGE_SIZE));
-  install_large_block_cache(ram / 4);
-}
 
 torch::Device apply_runtime(const std::string& device, int threads) {
   configure_allocator();

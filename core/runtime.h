@@ -25,14 +25,10 @@ int configure_threads(int threads);
 
 // glibc's allocator, told to keep freed memory: by default every block of 128 KiB or more is its
 // own mmap, returned to the kernel when freed, so each training step faults in (and the kernel
-// zeroes) its activations afresh: ~90,000 page faults and ~40% of a 10M-parameter step on this
-// machine (bench/README.md "Where the time goes"). Blocks up to 32 MiB now come from the heap, which
-// is kept at its peak size, like PyTorch's CUDA caching allocator keeps device memory; larger
-// blocks are kept by LibTorch's CPU allocator (core/large_block_cache.h). The malloc part is a
-// no-op elsewhere than glibc.
+// zeroes) its activations afresh. Blocks up to 32 MiB (glibc's largest threshold) now come from the
+// heap, which is kept at its peak size, like PyTorch's CUDA caching allocator keeps device memory
+// (bench/README.md, "What the measurements changed"). A no-op elsewhere than glibc.
 void configure_allocator();
-// Its glibc part alone (for measuring what each part pays: bench_speed --allocator).
-void configure_malloc();
 
 // A stage's runtime in one call: the allocator, the thread setup, the device, and the data-parallel job when the
 // environment describes one (core/distributed.h).
