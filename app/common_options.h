@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/runtime.h"
+#include "dist/runtime.h"
 
 namespace rlhf::app {
 

@@ -1,4 +1,4 @@
-// launch: run a command as N data-parallel worker processes (core/launcher.h).
+// launch: run a command as N data-parallel worker processes (dist/launcher.h).
 #include <unistd.h>
 
 #include <climits>
@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "app/commands.h"
-#include "core/launcher.h"
+#include "dist/launcher.h"
 
 namespace rlhf::app {
 

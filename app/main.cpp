@@ -7,7 +7,7 @@
 
 #include "app/commands.h"
 #ifdef RLHF_WITH_TORCH
-#include "core/runtime.h"
+#include "dist/runtime.h"
 #endif
 
 int main(int argc, char** argv) {

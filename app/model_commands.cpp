@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
-#include "core/utf8.h"
 #include "app/common_options.h"
-#include "core/generate.h"
-#include "core/hf_gpt2.h"
-#include "core/model_io.h"
-#include "core/state_dict.h"
+#include "model/generate.h"
+#include "model/hf_gpt2.h"
+#include "model/model_io.h"
+#include "model/state_dict.h"
+#include "text/utf8.h"
 
 namespace rlhf::app {
 

@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "app/commands.h"
-#include "core/config.h"
-#include "core/distributed.h"
+#include "dist/distributed.h"
+#include "io/config.h"
 #include "pipelines/pipeline.h"
 #include "pipelines/sample_candidates.h"
 

@@ -7,23 +7,15 @@
 
 #include "app/commands.h"
 #include "app/common_options.h"
-#include "core/chat_format.h"
-#include "core/demonstrations.h"
-#include "core/model_io.h"
+#include "io/jsonl.h"
+#include "model/model_io.h"
 #include "reward/reward_model.h"
+#include "text/chat_format.h"
+#include "text/demonstrations.h"
 
 namespace rlhf::app {
 
-namespace {
-
 using nlohmann::json;
-
-// A bare question becomes a chat prompt, as in training.
-std::string as_chat_prompt(const std::string& prompt) {
-  return prompt.rfind(kHumanTag, 0) == 0 ? prompt : format_prompt(prompt);
-}
-
-}  // namespace
 
 void register_reward_score_command(CLI::App* reward) {
   struct Options {
@@ -55,7 +47,7 @@ void register_reward_score_command(CLI::App* reward) {
         if (line.is_discarded() || !line.is_object() || !line.contains("prompt") || !line.contains("response") ||
             !line["prompt"].is_string() || !line["response"].is_string())
           throw std::runtime_error(opts->input + ":" + std::to_string(i + 1) + ": expected {\"prompt\": string, \"response\": string}");
-        items.emplace_back(as_chat_prompt(line["prompt"]), format_response(line["response"].get<std::string>()));
+        items.emplace_back(as_chat_prompt(line["prompt"].get<std::string>()), format_response(line["response"].get<std::string>()));
       }
     } else {
       if (opts->prompt.empty() || opts->response.empty())

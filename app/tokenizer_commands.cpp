@@ -8,7 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
-#include "core/tokenizer.h"
+#include "text/bpe_trainer.h"
+#include "text/tokenizer.h"
 
 namespace rlhf::app {
 

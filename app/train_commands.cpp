@@ -3,14 +3,12 @@
 #include <memory>
 
 #include "app/commands.h"
-#include "core/config.h"
-#include "core/distributed.h"
-#include "core/runtime.h"
-#include "labeling/export.h"
-#include "storage/schema.h"
+#include "dist/distributed.h"
 #include "eval/eval_stage.h"
+#include "io/config.h"
+#include "pipelines/label_sources.h"
 #include "ppo/ppo_stage.h"
-#include "sft/pretrain.h"
+#include "pretrain/pretrain.h"
 #include "reward/reward_stage.h"
 #include "sft/sft.h"
 
@@ -19,29 +17,6 @@ namespace rlhf::app {
 namespace {
 
 using nlohmann::json;
-
-// Replaces each labeling database in `files` by the name of its export in OUT; writes the export
-// when `write` (the other ranks of a data-parallel job read rank 0's).
-void export_label_databases(std::vector<std::string>& files, const std::string& out_dir, labeling::ExportFormat format,
-                            bool write) {
-  const bool prompts = format == labeling::ExportFormat::Prompts;
-  for (auto& file : files) {
-    const std::filesystem::path path(file);
-    if (path.extension() != ".db" && path.extension() != ".sqlite") continue;
-    const auto exported = (std::filesystem::path(out_dir) / path.stem()).string() + (prompts ? ".prompts.jsonl" : ".rankings.jsonl");
-    if (write) {
-      if (!std::filesystem::exists(path)) throw std::runtime_error(file + ": no such labeling database");
-      std::filesystem::create_directories(out_dir);
-      auto db = storage::open_database(file);
-      const size_t lines = labeling::export_to_file(db, format, exported);
-      std::cerr << (prompts ? "ppo: exported " : "reward: exported ") << lines << (prompts ? " prompts" : " rankings")
-                << " from " << file << " to " << exported << "\n";
-    } else if (!std::filesystem::exists(exported)) {
-      throw std::runtime_error(exported + ": rank 0's export of " + file + " is not visible here (OUT must be on a shared filesystem)");
-    }
-    file = exported;
-  }
-}
 
 struct StageFlags {
   std::string config;
@@ -85,30 +60,6 @@ CLI::App* register_stage(CLI::App& app, const char* name, const char* help, Run 
     std::cerr << name << ": done; summary in " << config.out_dir << "/summary.json\n";
   });
   return cmd;
-}
-
-// The reward stage reads rankings files; a labeling database (*.db) among its inputs is exported
-// here to OUT/<name>.rankings.jsonl first (live submissions, lossless), so the stage itself never
-// touches the database. Data parallel, rank 0 exports once and every rank reads that export, so all
-// ranks see the same rankings even while people keep labeling.
-void export_label_databases(std::vector<std::string>& files, const std::string& out_dir, const RuntimeConfig& runtime,
-                            labeling::ExportFormat format = labeling::ExportFormat::Rankings) {
-  Distributed& dist = init_distributed(select_device(runtime.device));
-  dist.main_first("waiting for rank 0 to export the labeling database",
-                  [&] { export_label_databases(files, out_dir, format, dist.is_main()); });
-}
-
-json run_reward_from_any_source(RewardConfig config, bool resume) {
-  export_label_databases(config.data.train_files, config.out_dir, config.runtime);
-  export_label_databases(config.data.eval_files, config.out_dir, config.runtime);
-  return run_reward(config, resume);
-}
-
-// PPO samples from a labeling database's prompts (exported to OUT/<name>.prompts.jsonl first).
-json run_ppo_from_any_source(PpoConfig config, bool resume) {
-  export_label_databases(config.data.prompt_files, config.out_dir, config.runtime, labeling::ExportFormat::Prompts);
-  export_label_databases(config.data.eval_prompt_files, config.out_dir, config.runtime, labeling::ExportFormat::Prompts);
-  return run_ppo(config, resume);
 }
 
 }  // namespace

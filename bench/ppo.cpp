@@ -26,14 +26,16 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/gpu_memory.h"
-#include "core/checkpoint.h"
 #include "bench/timing.h"
-#include "core/config.h"
-#include "core/model_io.h"
-#include "core/runtime.h"
+#include "dist/runtime.h"
+#include "io/config.h"
+#include "io/files.h"
+#include "model/checkpoint.h"
+#include "model/model_io.h"
 #include "ppo/ppo_trainer.h"
 #include "ppo/rollout.h"
 #include "reward/reward_model.h"
+#include "text/bpe_trainer.h"
 
 namespace {
 
@@ -88,7 +90,7 @@ int main(int argc, char** argv) {
       else throw std::runtime_error("usage: bench_ppo [--config FILE] [--iterations N] [--tokenizer-file FILE] [--device cpu|cuda]");
     }
     rlhf::configure_threads(0);
-    rlhf::configure_allocator();  // glibc malloc settings of every stage (core/runtime.h)
+    rlhf::configure_allocator();  // glibc malloc settings of every stage (dist/runtime.h)
     const torch::Device dev = rlhf::select_device(device);  // fails here, before the setup, without CUDA
     TempDir tmp;
     auto t0 = Clock::now();

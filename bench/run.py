@@ -135,7 +135,7 @@ def med(values):
     return statistics.median(values) if values else float("nan")
 
 
-# The thread-setup table (--threads): bench_core_speed, which times each thread count of LibTorch's
+# The thread-setup table (--threads): bench_thread_speed, which times each thread count of LibTorch's
 # one OpenMP pool, under two runtimes alternated per repetition. GNU OpenMP's idle workers spin a
 # while before they sleep; on a shared machine that spinning takes cores from other work, so the
 # second runtime has them sleep at once.
@@ -152,7 +152,7 @@ def threads_table(build, reps):
         for name, extra in THREAD_ENVS:
             before = busy_jiffies(), os.times()
             t0 = time.monotonic()
-            out = subprocess.run([os.path.join(build, "bench/bench_core_speed"), "--rounds", "1", "--json"], cwd=ROOT,
+            out = subprocess.run([os.path.join(build, "bench/bench_thread_speed"), "--rounds", "1", "--json"], cwd=ROOT,
                                  env=clean_env(extra), capture_output=True, text=True, check=True).stdout
             elapsed, after = time.monotonic() - t0, os.times()
             own = after.children_user - before[1].children_user + after.children_system - before[1].children_system
@@ -192,7 +192,7 @@ def main():
                    help="set this in the twin's processes only (e.g. the allocator settings ours makes at "
                         "start-up, to see how much of a ratio they explain); repeatable")
     p.add_argument("--threads", action="store_true",
-                   help="instead: the thread-setup table (bench_core_speed per thread count, default and passive waits)")
+                   help="instead: the thread-setup table (bench_thread_speed per thread count, default and passive waits)")
     args = p.parse_args()
     reps = 1 if args.quick else args.reps
     if args.threads:

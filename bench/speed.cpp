@@ -6,7 +6,7 @@
 //   bench_speed generate --model L,H,C,BLOCK,V | --checkpoint DIR --batch B --prompt P --new N [--no-cache]
 //                        [--device cpu|cuda] [--dtype fp32|bf16]
 //   every mode takes --allocator kept|default: whether the process keeps freed memory as every stage
-//   does (configure_allocator in core/runtime.h) or runs on glibc's defaults
+//   does (configure_allocator in dist/runtime.h) or runs on glibc's defaults
 //   bench_speed generate-parts --model ... --batch B --prompt P --new N   (where generate spends its time)
 // train and generate take --profile FILE: a Chrome trace of the LibTorch ops of the timed part
 // (LibTorch's legacy profiler), which bench/profile_summary.py sums per op and sets against the twin's.
@@ -14,7 +14,7 @@
 // forward + loss (precision auto), ForeachAdamW, clipping at 1.0; the timed steps are queued back
 // to back with one device sync before each clock read, so there are no per-phase times, and the
 // JSON adds peak_gpu_bytes (a CUDA build of LibTorch only; -1 otherwise).
-// Prints one JSON line on stdout. Threads: configure_threads(0), as every stage (core/runtime.cpp).
+// Prints one JSON line on stdout. Threads: configure_threads(0), as every stage (dist/runtime.cpp).
 #include <torch/torch.h>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -35,12 +35,12 @@
 
 #include "bench/gpu_memory.h"
 #include "bench/timing.h"
-#include "core/autocast.h"
-#include "core/generate.h"
-#include "core/gpt.h"
-#include "core/model_io.h"
-#include "core/optimizer.h"
-#include "core/runtime.h"
+#include "dist/runtime.h"
+#include "model/generate.h"
+#include "model/gpt.h"
+#include "model/model_io.h"
+#include "train/autocast.h"
+#include "train/optimizer.h"
 
 namespace {
 
@@ -153,7 +153,7 @@ json model_json(const rlhf::GPT& model) {
           {"vocab_size", c.vocab_size}, {"params", model->num_parameters(true)}};
 }
 
-// One training step as core/trainer.cpp runs it: lr, zero_grad, forward, loss, backward, clip at 1.0,
+// One training step as train/trainer.cpp runs it: lr, zero_grad, forward, loss, backward, clip at 1.0,
 // loss.item(), AdamW (make_adamw: ForeachAdamW, decay on matmul weights only). Phases timed separately.
 // On CUDA as the trainer's GPU step: forward + loss inside BF16Autocast, clip_gradients_on_device (the
 // norm stays on the device), no loss.item() per step; the steps are timed together.
@@ -264,7 +264,7 @@ std::vector<std::vector<rlhf::TokenId>> random_prompts(int64_t batch, int64_t le
 }
 
 // The model to sample from: random weights of --model, or --checkpoint's weights loaded as the stages
-// load them (a native checkpoint or an HF GPT-2 directory, core/model_io.h), on `device`.
+// load them (a native checkpoint or an HF GPT-2 directory, model/model_io.h), on `device`.
 rlhf::GPT load_model(const Args& a, const torch::Device& device) {
   if (a.checkpoint.empty()) {
     rlhf::GPT model(a.model);
@@ -309,7 +309,7 @@ json generate(const Args& a) {
 
 // One decode step at B=1 with matrix-vector products (addmv -> sgemv) instead of Linear's
 // (1 x C) @ (C x out) sgemm, which a BLAS may run much slower for a single row (bench/README.md).
-// GPT::forward takes the same products for one row (core/gpt.cpp linear_forward); this hand-built
+// GPT::forward takes the same products for one row (model/gpt.cpp linear_forward); this hand-built
 // step, without the modules' generality, is the floor that forward_bare is measured against. x: (C)
 // embedding of the new token at position `pos`; returns the (V) logits and fills the cache at `pos`.
 torch::Tensor decode_step_gemv(rlhf::GPT& model, rlhf::KVCache& cache, torch::Tensor x, int64_t pos) {
@@ -441,7 +441,7 @@ int main(int argc, char** argv) {
   try {
     const Args a = parse_args(argc, argv);
     rlhf::configure_threads(0);
-    // What every stage keeps of freed memory (core/runtime.h), or glibc's default.
+    // What every stage keeps of freed memory (dist/runtime.h), or glibc's default.
     if (a.allocator == "kept") rlhf::configure_allocator();
     json out;
     if ((a.mode == "sgemm" || a.mode == "generate-parts") && a.device != "cpu")

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/timing.h"
-#include "core/tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace {
 

@@ -8,8 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/chat_format.h"
-#include "core/demonstrations.h"
+#include "io/jsonl.h"
+#include "text/chat_format.h"
+#include "text/demonstrations.h"
 
 namespace rlhf {
 

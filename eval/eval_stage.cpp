@@ -10,24 +10,28 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "core/atomic_file.h"
-#include "core/chat_format.h"
-#include "core/model_io.h"
-#include "core/runtime.h"
-#include "core/utf8.h"
-#include "core/trainer.h"
+#include "dist/runtime.h"
 #include "eval/eval_data.h"
 #include "eval/likelihood.h"
 #include "eval/report.h"
+#include "io/atomic_file.h"
+#include "io/files.h"
+#include "io/stable_hash.h"
 #include "labeling/export.h"
 #include "labeling/import.h"
+#include "model/model_io.h"
 #include "ppo/prompts.h"
 #include "ppo/rollout.h"
+#include "pretrain/corpus.h"
 #include "reward/rankings.h"
 #include "reward/reward_model.h"
 #include "reward/reward_stage.h"
-#include "sft/corpus.h"
 #include "storage/schema.h"
+#include "text/chat_format.h"
+#include "text/utf8.h"
+#include "train/metrics.h"
+#include "train/seed.h"
+#include "train/trainer.h"
 
 namespace rlhf {
 
@@ -142,9 +146,7 @@ json ab_batch(const EvalConfig& config, const std::vector<std::string>& prompts,
   // policies get a new batch instead of clashing with the old one.
   std::string content;
   for (int64_t i = 0; i < n; ++i) content += ab.responses[i] + '\0' + ref.responses[i] + '\0';
-  char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(stable_hash(content)));
-  const std::string batch = "eval-ab-" + config.ab_policy + "-vs-" + config.reference + "-" + std::string(hash, 8);
+  const std::string batch = "eval-ab-" + config.ab_policy + "-vs-" + config.reference + "-" + hex64(stable_hash(content)).substr(0, 8);
   auto db = storage::open_database(config.labeling_db);
   std::ostringstream tasks;
   int64_t pairs = 0;
@@ -209,6 +211,174 @@ json metric_info() {
            }()}};
 }
 
+// What every measurement reads (the policies, the reference, the reward model) and the table it
+// fills: table[metric][policy].
+struct EvalContext {
+  const EvalConfig& config;
+  std::vector<Policy>& policies;
+  Policy& reference;
+  RewardModel reward_model{nullptr};  // empty without reward_from
+  std::optional<Tokenizer> reward_tokenizer;
+  json table = json::object();
+  void set(const std::string& metric, const std::string& policy, json v) { table[metric][policy] = std::move(v); }
+};
+
+// The helpful prompts and every policy's samples on them (the report shows them side by side).
+struct HelpfulSamples {
+  std::vector<std::string> prompts;
+  std::map<std::string, Samples> samples;
+};
+
+// Helpful: reward-model score and win rate against the reference; with them the KL and length
+// costs, measured on the same samples.
+HelpfulSamples measure_helpful(EvalContext& c) {
+  HelpfulSamples out;
+  auto& prompts = out.prompts;
+  auto& samples = out.samples;
+  for (const auto& file : expand_files(c.config.helpful_prompt_files, "helpful_prompt_files")) load_prompts(file, false, prompts);
+  if (static_cast<int64_t>(prompts.size()) > c.config.max_helpful_prompts) prompts.resize(c.config.max_helpful_prompts);
+  if (!prompts.empty()) {
+    for (auto& p : c.policies) {
+      std::cerr << "eval: " << p.name << ": sampling " << prompts.size() << " helpful prompts\n";
+      samples[p.name] = sample_policy(p, prompts, c.config);
+    }
+    for (auto& p : c.policies) {
+      auto& s = samples[p.name];
+      c.set("response_length", p.name, value(static_cast<double>(s.rollout.response_tokens_total()) / s.rollout.size(), s.rollout.size()));
+      if (p.tokenizer.vocab_size() == c.reference.tokenizer.vocab_size()) {
+        auto kl = sequence_logprobs(p.model, s.rollout, c.config.sampling.temperature, c.config.batch_size) -
+                  sequence_logprobs(c.reference.model, s.rollout, c.config.sampling.temperature, c.config.batch_size);
+        c.set("kl_from_sft", p.name, value(kl.mean().item<double>(), s.rollout.size()));
+      }
+      if (!c.reward_model.is_empty()) {
+        std::vector<std::pair<std::string, std::string>> items;
+        for (int64_t i = 0; i < s.rollout.size(); ++i) items.emplace_back(prompts[i], format_response(s.rollout.responses[i]));
+        s.scores = score_texts(c.reward_model, *c.reward_tokenizer, items, c.config.batch_size);
+        double mean = 0.0;
+        for (double x : s.scores) mean += x / s.scores.size();
+        c.set("reward_mean", p.name, value(mean, static_cast<int64_t>(s.scores.size())));
+      }
+    }
+    if (!c.reward_model.is_empty()) {
+      const auto& ref_scores = samples[c.reference.name].scores;
+      for (auto& p : c.policies) {
+        double wins = 0.0;
+        const auto& scores = samples[p.name].scores;
+        for (size_t i = 0; i < scores.size(); ++i) wins += pairwise_win(scores[i], ref_scores[i]);
+        c.set("helpful_win_rate", p.name, rate(wins, static_cast<int64_t>(scores.size())));
+      }
+    }
+  }
+  return out;
+}
+
+// Honest: TruthfulQA MC1 and MC2, zero-shot and few-shot.
+void measure_honest(EvalContext& c) {
+  if (c.config.truthfulqa_file.empty()) return;
+  auto questions = load_truthfulqa(c.config.truthfulqa_file);
+  if (c.config.max_truthfulqa > 0 && static_cast<int64_t>(questions.size()) > c.config.max_truthfulqa)
+    questions.resize(c.config.max_truthfulqa);
+  for (bool few_shot : {false, true}) {
+    std::vector<MultipleChoice> mc1, mc2;
+    for (const auto& q : questions) {
+      mc1.push_back(truthfulqa_mc1(q, few_shot));
+      mc2.push_back(truthfulqa_mc2(q, few_shot));
+    }
+    const std::string suffix = few_shot ? "_few_shot" : "";
+    for (auto& p : c.policies) {
+      std::cerr << "eval: " << p.name << ": TruthfulQA " << (few_shot ? "few-shot" : "zero-shot") << "\n";
+      double hits = 0.0, mass = 0.0;
+      for (const auto& s : score_choices(p, mc1, c.config.batch_size)) hits += s.mc1;
+      for (const auto& s : score_choices(p, mc2, c.config.batch_size)) mass += s.mc2;
+      const auto n = static_cast<int64_t>(questions.size());
+      c.set("truthfulqa_mc1" + suffix, p.name, rate(hits, n));
+      c.set("truthfulqa_mc2" + suffix, p.name, value(mass / n, n));
+    }
+  }
+}
+
+// Harmless: held-out HH comparisons (policy likelihood; reward-model accuracy) and the Anthropic A/B
+// questions. Returns the reward model's accuracy on the HH pairs (null without one).
+json measure_harmless(EvalContext& c) {
+  json reward_model_json = nullptr;  // its accuracy on the held-out pairs
+  if (!c.config.hh_files.empty()) {
+    auto groups = heldout_hh(c.config);
+    std::vector<std::pair<std::string, std::string>> items;
+    for (const auto& g : groups) {
+      items.emplace_back(g.prompt, g.responses[g.pairs[0].winner]);
+      items.emplace_back(g.prompt, g.responses[g.pairs[0].loser]);
+    }
+    for (auto& p : c.policies) {
+      std::cerr << "eval: " << p.name << ": " << groups.size() << " held-out HH pairs\n";
+      auto lps = continuation_logprobs(p.model, p.tokenizer, items, c.config.batch_size);
+      double hits = 0.0;
+      for (size_t i = 0; i + 1 < lps.size(); i += 2)
+        hits += pairwise_win(lps[i].logprob, lps[i + 1].logprob);
+      c.set("hh_chosen_preferred", p.name, rate(hits, static_cast<int64_t>(groups.size())));
+    }
+    if (!c.reward_model.is_empty()) {
+      auto scores = score_texts(c.reward_model, *c.reward_tokenizer, items, c.config.batch_size);
+      double hits = 0.0;
+      for (size_t i = 0; i + 1 < scores.size(); i += 2)
+        hits += pairwise_win(scores[i], scores[i + 1]);
+      auto a = wilson_accuracy(hits, static_cast<int64_t>(groups.size()));
+      reward_model_json = {{"accuracy", a.value}, {"ci95", {a.low, a.high}}, {"pairs", a.n}};
+    }
+  }
+  if (!c.config.anthropic_files.empty()) {
+    std::vector<MultipleChoice> questions;
+    for (const auto& file : expand_files(c.config.anthropic_files, "anthropic_files")) {
+      if (file.extension() != ".jsonl") continue;  // licenses and notes next to the data
+      auto ab = load_anthropic_ab(file);
+      if (c.config.max_anthropic_per_file > 0 && static_cast<int64_t>(ab.size()) > c.config.max_anthropic_per_file)
+        ab.resize(c.config.max_anthropic_per_file);
+      for (const auto& q : ab) questions.push_back(anthropic_ab_choice(q));
+    }
+    for (auto& p : c.policies) {
+      std::cerr << "eval: " << p.name << ": " << questions.size() << " A/B questions\n";
+      double hits = 0.0;
+      for (const auto& s : score_choices(p, questions, c.config.batch_size)) hits += s.mc1;
+      c.set("anthropic_hhh_rate", p.name, rate(hits, static_cast<int64_t>(questions.size())));
+    }
+  }
+  return reward_model_json;
+}
+
+// Cost: held-out pretraining perplexity (each policy with its own tokenizer).
+void measure_costs(EvalContext& c, const fs::path& out_dir) {
+  if (c.config.heldout_text_files.empty()) return;
+  for (auto& p : c.policies) {
+    CorpusConfig corpus;
+    corpus.files = c.config.heldout_text_files;
+    corpus.val_fraction = c.config.heldout_fraction;
+    corpus.cache_dir = c.config.cache_dir;
+    const fs::path tokenizer_dir = out_dir / "tokenizers" / p.name;
+    p.tokenizer.save(tokenizer_dir);
+    auto heldout = prepare_corpus(corpus, p.tokenizer, tokenizer_dir, "heldout_text_files");
+    std::vector<TokenId> tokens;
+    const int64_t n = std::min<int64_t>(heldout.val.size(), c.config.max_heldout_tokens + 1);
+    for (int64_t i = 0; i < n; ++i) tokens.push_back(heldout.val.at(i));
+    const double loss = mean_token_loss(p.model, tokens, c.config.max_heldout_tokens, 8);
+    c.set("heldout_perplexity", p.name, value(std::exp(loss), n - 1));
+  }
+}
+
+// The first report_samples helpful prompts with every policy's response and score.
+json sample_table(const EvalContext& c, const HelpfulSamples& helpful) {
+  const auto& prompts = helpful.prompts;
+  const auto& samples = helpful.samples;
+  json table = json::array();
+  for (int64_t i = 0; i < std::min<int64_t>(c.config.report_samples, static_cast<int64_t>(prompts.size())); ++i) {
+    json responses = json::object(), scores = json::object();
+    for (auto& p : c.policies) {
+      responses[p.name] = samples.at(p.name).rollout.responses[i];
+      if (!samples.at(p.name).scores.empty()) scores[p.name] = samples.at(p.name).scores[i];
+    }
+    table.push_back({{"prompt", prompts[i]}, {"responses", responses}, {"scores", scores}});
+  }
+  return table;
+}
+
 }  // namespace
 
 json run_eval(const EvalConfig& config) {
@@ -228,155 +398,26 @@ json run_eval(const EvalConfig& config) {
   };
   Policy& reference = find(config.reference);
 
-  RewardModel reward_model{nullptr};
-  std::optional<Tokenizer> reward_tokenizer;
+  EvalContext c{config, policies, reference};
   if (!config.reward_from.empty()) {
     auto rm = load_any_checkpoint(config.reward_from);
     if (rm.info.value("kind", "") != "reward") throw std::runtime_error("reward_from: " + config.reward_from + " is not a reward checkpoint");
-    reward_tokenizer = *rm.tokenizer;
-    reward_model = reward_model_from_checkpoint(rm, device, config.reward_from);
+    c.reward_tokenizer = *rm.tokenizer;
+    c.reward_model = reward_model_from_checkpoint(rm, device, config.reward_from);
   }
+  HelpfulSamples helpful = measure_helpful(c);
+  measure_honest(c);
+  const json reward_model_json = measure_harmless(c);
+  measure_costs(c, out);
+  const json& table = c.table;
+  const auto& prompts = helpful.prompts;
 
-  json table = json::object();
-  auto set = [&](const std::string& metric, const std::string& policy, json v) { table[metric][policy] = std::move(v); };
-
-  // Helpful (and the KL / length costs, measured on the same samples).
-  std::vector<std::string> prompts;
-  for (const auto& file : expand_files(config.helpful_prompt_files, "helpful_prompt_files")) load_prompts(file, false, prompts);
-  if (static_cast<int64_t>(prompts.size()) > config.max_helpful_prompts) prompts.resize(config.max_helpful_prompts);
-  std::map<std::string, Samples> samples;
-  if (!prompts.empty()) {
-    for (auto& p : policies) {
-      std::cerr << "eval: " << p.name << ": sampling " << prompts.size() << " helpful prompts\n";
-      samples[p.name] = sample_policy(p, prompts, config);
-    }
-    for (auto& p : policies) {
-      auto& s = samples[p.name];
-      set("response_length", p.name, value(static_cast<double>(s.rollout.response_tokens_total()) / s.rollout.size(), s.rollout.size()));
-      if (p.tokenizer.vocab_size() == reference.tokenizer.vocab_size()) {
-        auto kl = sequence_logprobs(p.model, s.rollout, config.sampling.temperature, config.batch_size) -
-                  sequence_logprobs(reference.model, s.rollout, config.sampling.temperature, config.batch_size);
-        set("kl_from_sft", p.name, value(kl.mean().item<double>(), s.rollout.size()));
-      }
-      if (!reward_model.is_empty()) {
-        std::vector<std::pair<std::string, std::string>> items;
-        for (int64_t i = 0; i < s.rollout.size(); ++i) items.emplace_back(prompts[i], format_response(s.rollout.responses[i]));
-        s.scores = score_texts(reward_model, *reward_tokenizer, items, config.batch_size);
-        double mean = 0.0;
-        for (double x : s.scores) mean += x / s.scores.size();
-        set("reward_mean", p.name, value(mean, static_cast<int64_t>(s.scores.size())));
-      }
-    }
-    if (!reward_model.is_empty()) {
-      const auto& ref_scores = samples[reference.name].scores;
-      for (auto& p : policies) {
-        double wins = 0.0;
-        const auto& scores = samples[p.name].scores;
-        for (size_t i = 0; i < scores.size(); ++i) wins += scores[i] > ref_scores[i] ? 1.0 : scores[i] == ref_scores[i] ? 0.5 : 0.0;
-        set("helpful_win_rate", p.name, rate(wins, static_cast<int64_t>(scores.size())));
-      }
-    }
-  }
-
-  // Honest: TruthfulQA.
-  if (!config.truthfulqa_file.empty()) {
-    auto questions = load_truthfulqa(config.truthfulqa_file);
-    if (config.max_truthfulqa > 0 && static_cast<int64_t>(questions.size()) > config.max_truthfulqa)
-      questions.resize(config.max_truthfulqa);
-    for (bool few_shot : {false, true}) {
-      std::vector<MultipleChoice> mc1, mc2;
-      for (const auto& q : questions) {
-        mc1.push_back(truthfulqa_mc1(q, few_shot));
-        mc2.push_back(truthfulqa_mc2(q, few_shot));
-      }
-      const std::string suffix = few_shot ? "_few_shot" : "";
-      for (auto& p : policies) {
-        std::cerr << "eval: " << p.name << ": TruthfulQA " << (few_shot ? "few-shot" : "zero-shot") << "\n";
-        double hits = 0.0, mass = 0.0;
-        for (const auto& s : score_choices(p, mc1, config.batch_size)) hits += s.mc1;
-        for (const auto& s : score_choices(p, mc2, config.batch_size)) mass += s.mc2;
-        const auto n = static_cast<int64_t>(questions.size());
-        set("truthfulqa_mc1" + suffix, p.name, rate(hits, n));
-        set("truthfulqa_mc2" + suffix, p.name, value(mass / n, n));
-      }
-    }
-  }
-
-  // Harmless: held-out HH comparisons (policy likelihood; reward-model accuracy) and A/B questions.
-  json reward_model_json = nullptr;
-  if (!config.hh_files.empty()) {
-    auto groups = heldout_hh(config);
-    std::vector<std::pair<std::string, std::string>> items;
-    for (const auto& g : groups) {
-      items.emplace_back(g.prompt, g.responses[g.pairs[0].winner]);
-      items.emplace_back(g.prompt, g.responses[g.pairs[0].loser]);
-    }
-    for (auto& p : policies) {
-      std::cerr << "eval: " << p.name << ": " << groups.size() << " held-out HH pairs\n";
-      auto lps = continuation_logprobs(p.model, p.tokenizer, items, config.batch_size);
-      double hits = 0.0;
-      for (size_t i = 0; i + 1 < lps.size(); i += 2)
-        hits += lps[i].logprob > lps[i + 1].logprob ? 1.0 : lps[i].logprob == lps[i + 1].logprob ? 0.5 : 0.0;
-      set("hh_chosen_preferred", p.name, rate(hits, static_cast<int64_t>(groups.size())));
-    }
-    if (!reward_model.is_empty()) {
-      auto scores = score_texts(reward_model, *reward_tokenizer, items, config.batch_size);
-      double hits = 0.0;
-      for (size_t i = 0; i + 1 < scores.size(); i += 2)
-        hits += scores[i] > scores[i + 1] ? 1.0 : scores[i] == scores[i + 1] ? 0.5 : 0.0;
-      auto a = wilson_accuracy(hits, static_cast<int64_t>(groups.size()));
-      reward_model_json = {{"accuracy", a.value}, {"ci95", {a.low, a.high}}, {"pairs", a.n}};
-    }
-  }
-  if (!config.anthropic_files.empty()) {
-    std::vector<MultipleChoice> questions;
-    for (const auto& file : expand_files(config.anthropic_files, "anthropic_files")) {
-      if (file.extension() != ".jsonl") continue;  // licenses and notes next to the data
-      auto ab = load_anthropic_ab(file);
-      if (config.max_anthropic_per_file > 0 && static_cast<int64_t>(ab.size()) > config.max_anthropic_per_file)
-        ab.resize(config.max_anthropic_per_file);
-      for (const auto& q : ab) questions.push_back(anthropic_ab_choice(q));
-    }
-    for (auto& p : policies) {
-      std::cerr << "eval: " << p.name << ": " << questions.size() << " A/B questions\n";
-      double hits = 0.0;
-      for (const auto& s : score_choices(p, questions, config.batch_size)) hits += s.mc1;
-      set("anthropic_hhh_rate", p.name, rate(hits, static_cast<int64_t>(questions.size())));
-    }
-  }
-
-  // Cost: held-out pretraining perplexity (each policy with its own tokenizer).
-  if (!config.heldout_text_files.empty()) {
-    for (auto& p : policies) {
-      CorpusConfig corpus;
-      corpus.files = config.heldout_text_files;
-      corpus.val_fraction = config.heldout_fraction;
-      corpus.cache_dir = config.cache_dir;
-      const fs::path tokenizer_dir = out / "tokenizers" / p.name;
-      p.tokenizer.save(tokenizer_dir);
-      auto c = prepare_corpus(corpus, p.tokenizer, tokenizer_dir, "heldout_text_files");
-      std::vector<TokenId> tokens;
-      const int64_t n = std::min<int64_t>(c.val.size(), config.max_heldout_tokens + 1);
-      for (int64_t i = 0; i < n; ++i) tokens.push_back(c.val.at(i));
-      const double loss = mean_token_loss(p.model, tokens, config.max_heldout_tokens, 8);
-      set("heldout_perplexity", p.name, value(std::exp(loss), n - 1));
-    }
-  }
-
-  // Samples side by side, the A/B batch for people, the report.
-  json sample_table = json::array();
-  for (int64_t i = 0; i < std::min<int64_t>(config.report_samples, static_cast<int64_t>(prompts.size())); ++i) {
-    json responses = json::object(), scores = json::object();
-    for (auto& p : policies) {
-      responses[p.name] = samples[p.name].rollout.responses[i];
-      if (!samples[p.name].scores.empty()) scores[p.name] = samples[p.name].scores[i];
-    }
-    sample_table.push_back({{"prompt", prompts[i]}, {"responses", responses}, {"scores", scores}});
-  }
+  // The samples side by side, the A/B batch for people, the report.
+  const json samples_json = sample_table(c, helpful);
   json labeling = nullptr;
   if (!config.labeling_db.empty() && !prompts.empty()) {
     find(config.ab_policy);
-    labeling = ab_batch(config, prompts, samples[config.ab_policy].rollout, samples[reference.name].rollout);
+    labeling = ab_batch(config, prompts, helpful.samples[config.ab_policy].rollout, helpful.samples[reference.name].rollout);
   }
   json policy_names = json::array();
   for (const auto& p : policies) policy_names.push_back(p.name);
@@ -385,7 +426,7 @@ json run_eval(const EvalConfig& config) {
                {"table", table},
                {"metric_info", metric_info()},
                {"reward_model", reward_model_json},
-               {"samples", sample_table},
+               {"samples", samples_json},
                {"labeling", labeling},
                {"notes", config.notes},
                {"stage_seconds", config.stage_seconds},

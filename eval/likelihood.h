@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/gpt.h"
-#include "core/tokenizer.h"
+#include "model/gpt.h"
+#include "text/tokenizer.h"
 
 namespace rlhf {
 

@@ -13,8 +13,8 @@
 #include <set>
 #include <stdexcept>
 
-#include "core/atomic_file.h"
-#include "core/utf8.h"
+#include "io/atomic_file.h"
+#include "text/utf8.h"
 
 namespace rlhf {
 

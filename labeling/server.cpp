@@ -223,8 +223,8 @@ struct LabelingServer::Impl {
     });
   }
 
-  // httplib's defaults serve a handful of clients; with 50 concurrent labelers they gave a 48 ms
-  // median, a 1 s p99 and connection errors (bench/README.md). What each setting fixes:
+  // httplib's defaults serve a handful of clients; 50 concurrent labelers saw slow responses and
+  // connection errors (figures: bench/README.md, the labeling load test). What each setting fixes:
   void configure_connections() {
     // httplib sends the headers and the body of a response in separate writes; with Nagle on,
     // the body waits for the client's delayed ACK (~40 ms) on every response.

@@ -8,21 +8,26 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "core/atomic_file.h"
-#include "core/chat_format.h"
-#include "core/checkpoint.h"
-#include "core/config.h"
-#include "core/demonstrations.h"
 #include "eval/eval_stage.h"
+#include "io/atomic_file.h"
+#include "io/config.h"
+#include "io/files.h"
+#include "io/jsonl.h"
+#include "io/stable_hash.h"
 #include "labeling/export.h"
 #include "labeling/import.h"
+#include "model/checkpoint.h"
 #include "pipelines/lineage.h"
 #include "pipelines/scripted_labeler.h"
 #include "ppo/ppo_stage.h"
+#include "pretrain/pretrain.h"
 #include "reward/reward_stage.h"
-#include "sft/pretrain.h"
 #include "sft/sft.h"
 #include "storage/schema.h"
+#include "text/chat_format.h"
+#include "text/data_split.h"
+#include "text/demonstrations.h"
+#include "text/tokenizer_source.h"
 
 namespace rlhf {
 
@@ -35,12 +40,6 @@ namespace {
 struct PipelinePaused : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-std::string hex(uint64_t v) {
-  char buffer[17];
-  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(v));
-  return buffer;
-}
 
 // What one stage needs: its resolved config (the fingerprint's main input) and how to run it.
 struct StagePlan {
@@ -70,7 +69,7 @@ void collect_inputs(const json& j, const fs::path& run_dir, const std::string& k
     if (s.empty() || s.size() > 4096 || s.find('\n') != std::string::npos) return;
     std::error_code ec;
     if (!fs::exists(s, ec) || under(s, run_dir)) return;
-    out.push_back({"input", s, hex(hash_files(expand_files({s}, key)))});
+    out.push_back({"input", s, hex64(hash_files(expand_files({s}, key)))});
   }
 }
 
@@ -83,7 +82,7 @@ std::string export_hash(const fs::path& db_path) {
   auto db = storage::open_database(db_path.string());
   std::ostringstream out;
   labeling::export_jsonl(db, labeling::ExportFormat::Rankings, out);
-  return hex(stable_hash(out.str()));
+  return hex64(stable_hash(out.str()));
 }
 
 // HH lines of every split except the reward model's held-out one, into the labeling database.
@@ -288,7 +287,7 @@ json run_pipeline(const PipelineConfig& config, const PipelineOptions& options) 
     auto latest = lineage.latest(stage);
     if (!options.only.empty() && stage != options.only) {
       if (latest && latest->status == "done") {
-        chain = hex(stable_hash(latest->fingerprint + latest->output_hash));
+        chain = hex64(stable_hash(latest->fingerprint + latest->output_hash));
         stage_seconds[stage] = latest->seconds;
       }
       continue;
@@ -302,14 +301,14 @@ json run_pipeline(const PipelineConfig& config, const PipelineOptions& options) 
     collect_inputs(plan.resolved, run_dir, "", inputs);
     std::string material = stage + "\n" + plan.resolved.dump(-1, ' ', false, json::error_handler_t::replace) + "\n" + chain;
     for (const auto& a : inputs) material += "\n" + a.path + "=" + a.hash;
-    const std::string fingerprint = hex(stable_hash(material));
+    const std::string fingerprint = hex64(stable_hash(material));
 
     const bool unchanged = latest && latest->fingerprint == fingerprint;
     if (!forced && !plan.always_run && options.only.empty() && unchanged && latest->status == "done") {
       std::cerr << "pipeline: " << stage << ": unchanged, skipped\n";
       result["stages"][stage] = {{"status", "skipped"}, {"seconds", latest->seconds}};
       stage_seconds[stage] = latest->seconds;
-      chain = hex(stable_hash(fingerprint + latest->output_hash));
+      chain = hex64(stable_hash(fingerprint + latest->output_hash));
       continue;
     }
     // An interrupted training stage with the same inputs continues from its last checkpoint.
@@ -336,11 +335,11 @@ json run_pipeline(const PipelineConfig& config, const PipelineOptions& options) 
     const double seconds = elapsed();
     std::vector<Artifact> outputs;
     if (fs::exists(plan.out_dir / "summary.json"))
-      outputs.push_back({"output", (plan.out_dir / "summary.json").string(), hex(hash_files({plan.out_dir / "summary.json"}))});
+      outputs.push_back({"output", (plan.out_dir / "summary.json").string(), hex64(hash_files({plan.out_dir / "summary.json"}))});
     lineage.finish(run_id, "done", seconds, output_hash, outputs);
     result["stages"][stage] = {{"status", "done"}, {"seconds", seconds}};
     stage_seconds[stage] = seconds;
-    chain = hex(stable_hash(fingerprint + output_hash));
+    chain = hex64(stable_hash(fingerprint + output_hash));
     std::cerr << "pipeline: " << stage << ": done in " << seconds << " s\n";
   }
   write_file_atomic(run_dir / "pipeline.json", result.dump(2) + "\n");

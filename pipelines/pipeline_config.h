@@ -8,8 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/stage_common.h"
+#include "dist/runtime_config.h"
 #include "pipelines/sample_candidates.h"
+#include "text/tokenizer_source.h"
 
 namespace rlhf {
 

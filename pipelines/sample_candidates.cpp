@@ -4,13 +4,15 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "core/chat_format.h"
-#include "core/model_io.h"
-#include "core/runtime.h"
-#include "core/utf8.h"
+#include "dist/runtime.h"
+#include "io/files.h"
+#include "io/stable_hash.h"
 #include "labeling/import.h"
+#include "model/model_io.h"
 #include "ppo/prompts.h"
 #include "storage/schema.h"
+#include "text/chat_format.h"
+#include "text/utf8.h"
 
 namespace rlhf {
 

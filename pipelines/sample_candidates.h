@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/generate.h"
-#include "core/stage_common.h"
+#include "dist/runtime_config.h"
+#include "model/generate.h"
 
 namespace rlhf {
 

@@ -10,8 +10,8 @@
 
 #include "labeling/tasks.h"
 #include "labeling/tokens.h"
-#include "storage/labelers.h"
 #include "storage/clock.h"
+#include "storage/labelers.h"
 
 namespace rlhf {
 

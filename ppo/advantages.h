@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "core/distributed.h"
+#include "dist/distributed.h"
 
 namespace rlhf {
 

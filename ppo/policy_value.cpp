@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "core/model_io.h"
-#include "core/state_dict.h"
+#include "model/model_io.h"
+#include "model/state_dict.h"
 #include "ppo/losses.h"
 
 namespace rlhf {

@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/generate.h"
-#include "core/stage_common.h"
+#include "dist/runtime_config.h"
+#include "model/generate.h"
 #include "ppo/kl.h"
-#include "sft/corpus.h"
+#include "pretrain/corpus.h"
 
 namespace rlhf {
 

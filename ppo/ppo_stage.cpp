@@ -7,11 +7,12 @@
 #include <optional>
 #include <stdexcept>
 
-#include "core/atomic_file.h"
-#include "core/distributed.h"
-#include "core/metrics.h"
-#include "core/trainer.h"
+#include "dist/distributed.h"
+#include "io/atomic_file.h"
+#include "io/files.h"
 #include "ppo/ppo_trainer.h"
+#include "train/loop_output.h"
+#include "train/trainer.h"
 
 namespace rlhf {
 
@@ -35,18 +36,14 @@ json to_json(const LoopState& s) {
           {"score_first", s.score_first}};
 }
 
-LoopState from_json(const json& j, const fs::path& where) {
-  try {
-    LoopState s;
-    s.next_iteration = j.at("next_iteration").get<int64_t>();
-    s.beta = j.at("beta").get<double>();
-    s.seconds = j.at("seconds").get<double>();
-    s.samples = j.at("samples").get<int64_t>();
-    s.score_first = j.at("score_first");
-    return s;
-  } catch (const json::exception& e) {
-    throw std::runtime_error(where.string() + ": trainer_state.json is not a PPO state: " + e.what());
-  }
+LoopState parse_loop_state(const json& j) {
+  LoopState s;
+  s.next_iteration = j.at("next_iteration").get<int64_t>();
+  s.beta = j.at("beta").get<double>();
+  s.seconds = j.at("seconds").get<double>();
+  s.samples = j.at("samples").get<int64_t>();
+  s.score_first = j.at("score_first");
+  return s;
 }
 
 void write_samples(const fs::path& out, int64_t iteration, const json& samples) {
@@ -65,7 +62,7 @@ json run_ppo(const PpoConfig& config, bool resume) {
   std::optional<Checkpoint> last;
   if (resume) last = load_checkpoint(out / "last");
   PpoTrainer trainer(config, out, last ? &*last : nullptr);
-  // Data parallel (core/distributed.h): every rank runs the loop on its share of the rollouts; rank 0
+  // Data parallel (dist/distributed.h): every rank runs the loop on its share of the rollouts; rank 0
   // alone writes metrics, samples, checkpoints and the summary.
   Distributed& dist = distributed();
   if (dist.is_main()) save_resolved_config(out, config);
@@ -73,31 +70,25 @@ json run_ppo(const PpoConfig& config, bool resume) {
   LoopState state;
   state.beta = config.kl.init_beta;
   if (last) {
-    state = from_json(last->trainer_state, out / "last");
+    state = read_loop_state<LoopState>(last->trainer_state, out / "last", parse_loop_state);
     load_optimizer_state(out / "last", trainer.optimizer());
     trainer.kl_controller().set_beta(state.beta);
   }
-  std::optional<MetricsLog> metrics;
-  std::optional<ProgressLine> progress;
   if (dist.is_main()) {
-    metrics.emplace(out / "metrics.jsonl", resume ? state.next_iteration : -1);
     if (!resume) fs::remove_all(out / "samples");
     fs::create_directories(out / "samples");
   }
   auto save_last = [&] {
     state.beta = trainer.kl_controller().beta();
     dist.verify_replicas(*trainer.model());  // every rank done, with the same weights; rank 0 writes
-    if (!dist.is_main()) return;
-    Checkpoint c = trainer.checkpoint();
-    c.trainer_state = to_json(state);
-    save_checkpoint(out / "last", c, &trainer.optimizer());
+    if (dist.is_main()) save_loop_checkpoint(out / "last", trainer.checkpoint(), to_json(state), &trainer.optimizer());
   };
 
   if (!resume) {
     state.score_first = trainer.held_out_score();
     if (dist.is_main()) std::cerr << "ppo: held-out score before training " << state.score_first.dump() << "\n";
   }
-  if (dist.is_main()) progress.emplace("ppo", config.iterations, "score");
+  LoopOutput output(dist.is_main(), out, "ppo", config.iterations, resume, state.next_iteration, "score");
   const auto start = std::chrono::steady_clock::now();
   const double seconds_before = state.seconds;
   json held_out_last, metrics_last;
@@ -111,23 +102,22 @@ json run_ppo(const PpoConfig& config, bool resume) {
       m["held_out"] = held_out_last;
       if (dist.is_main()) write_samples(out, iteration + 1, result.samples);  // rank 0's rollouts
     }
-    if (metrics) metrics->write(m);
+    output.log(m);
     metrics_last = m;
-    if (progress)
-      progress->update(iteration, m["score_mean"].get<double>(), m["tokens_per_s"].get<double>(),
-                       {{"kl", m["kl"]}, {"beta", m["beta"]}});
+    output.progress(iteration, m["score_mean"].get<double>(), m["tokens_per_s"].get<double>(),
+                    {{"kl", m["kl"]}, {"beta", m["beta"]}});
     state.next_iteration = iteration + 1;
     state.samples += config.rollout_size;
     state.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const bool stop_here = config.stop_at > 0 && iteration + 1 >= config.stop_at && iteration + 1 < config.iterations;
     if (periodic || stop_here) save_last();
     if (stop_here) {
-      if (progress) progress->finish();
+      output.finish();
       if (dist.is_main()) std::cerr << "ppo: stopped at iteration " << iteration + 1 << " (stop_at); continue with --resume\n";
       return json{{"stopped_at", iteration + 1}};
     }
   }
-  if (progress) progress->finish();
+  output.finish();
   if (held_out_last.is_null()) held_out_last = trainer.held_out_score();  // resumed after the last iteration
   if (!dist.is_main()) return json{{"rank", dist.rank()}};
 

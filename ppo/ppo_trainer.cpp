@@ -8,14 +8,16 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "core/autocast.h"
-#include "core/model_io.h"
-#include "core/optimizer.h"
-#include "core/runtime.h"
-#include "core/trainer.h"
+#include "dist/runtime.h"
+#include "io/error.h"
+#include "model/model_io.h"
 #include "ppo/advantages.h"
 #include "ppo/losses.h"
 #include "ppo/rollout.h"
+#include "train/autocast.h"
+#include "train/optimizer.h"
+#include "train/seed.h"
+#include "train/trainer.h"
 
 namespace rlhf {
 
@@ -39,6 +41,29 @@ double mean_of(const std::vector<double>& v) {
   return v.empty() ? 0.0 : s / static_cast<double>(v.size());
 }
 
+// One iteration's rollout figures, summed over every rank's share.
+struct RolloutTotals {
+  double samples = 0, score = 0, score_sq = 0;  // count, sum and sum of squares of the raw scores
+  double reward = 0;                            // sum of the KL-shaped rewards
+  double sequence_kl = 0;                       // sum over sequences of their KL
+  double token_kl = 0, response_mask = 0;       // sum of per-token KL over response tokens, and their count
+  double response_tokens = 0, finished = 0;     // sampled tokens, and sequences that ended with EOS
+  double tokens = 0;                            // prompt + response positions (for tokens/s)
+};
+
+RolloutTotals sum_rollout(const Rollout& r, const torch::Tensor& scores, Distributed& dist) {
+  auto scores_d = scores.to(torch::kDouble);                                     // (B)
+  const auto sums = dist.sum(
+      {static_cast<double>(r.size()), sum_of(scores_d), sum_of(scores_d.square()), sum_of(r.rewards.sum(1)),
+       sum_of(r.kl.sum(1)), sum_of(r.kl * r.mask), sum_of(r.mask), static_cast<double>(r.response_tokens_total()),
+       static_cast<double>(std::count(r.finished.begin(), r.finished.end(), true)), static_cast<double>(r.ids.numel())},
+      "summing the rollout statistics");
+  RolloutTotals t;
+  t.samples = sums[0], t.score = sums[1], t.score_sq = sums[2], t.reward = sums[3], t.sequence_kl = sums[4];
+  t.token_kl = sums[5], t.response_mask = sums[6], t.response_tokens = sums[7], t.finished = sums[8], t.tokens = sums[9];
+  return t;
+}
+
 // Iteration i's prompts: consecutive slices of per-epoch permutations, a function of (seed, i).
 std::vector<int64_t> prompts_of_iteration(uint64_t seed, int64_t iteration, int64_t rollout_size, int64_t n_prompts) {
   std::vector<int64_t> picks;
@@ -60,9 +85,6 @@ std::vector<int64_t> prompts_of_iteration(uint64_t seed, int64_t iteration, int6
 }  // namespace
 
 void check_ppo_config(const PpoConfig& c) {
-  auto require = [](bool ok, const std::string& message) {
-    if (!ok) throw std::runtime_error(message);
-  };
   require(c.iterations > 0, "iterations must be > 0");
   require(c.rollout_size > 0, "rollout_size must be > 0");
   require(c.minibatch_size > 0 && c.minibatch_size <= c.rollout_size, "minibatch_size must be in [1, rollout_size]");
@@ -270,23 +292,18 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
 
   // 4. Figures over every rank's rollout; the KL controller sees the mean sequence KL of all of them.
   auto sequence_kl = r.kl.sum(1);                                                // (B)
-  auto scores_d = raw_scores.to(torch::kDouble);                                 // (B)
-  const auto sums = dist_.sum(
-      {static_cast<double>(r.size()), sum_of(scores_d), sum_of(scores_d.square()), sum_of(r.rewards.sum(1)),
-       sum_of(sequence_kl), sum_of(r.kl * r.mask), sum_of(r.mask), static_cast<double>(r.response_tokens_total()),
-       static_cast<double>(std::count(r.finished.begin(), r.finished.end(), true)), static_cast<double>(r.ids.numel())},
-      "summing the rollout statistics");
-  const double samples = sums[0];
-  const double kl = sums[4] / samples;
+  const RolloutTotals totals = sum_rollout(r, raw_scores, dist_);
+  const double samples = totals.samples;
+  const double kl = totals.sequence_kl / samples;
   kl_controller_.update(kl, static_cast<int64_t>(samples));
   const double explained = explained_variance(r.values, r.returns, r.mask, dist_);
   const double seconds = seconds_since(t0);
   IterationResult result;
-  result.metrics = {{"score_mean", sums[1] / samples},
-                    {"score_std", std_from_sums(sums[0], sums[1], sums[2])},
-                    {"reward_total", sums[3] / samples},
+  result.metrics = {{"score_mean", totals.score / samples},
+                    {"score_std", std_from_sums(totals.samples, totals.score, totals.score_sq)},
+                    {"reward_total", totals.reward / samples},
                     {"kl", kl},
-                    {"kl_per_token", sums[5] / std::max(1.0, sums[6])},
+                    {"kl_per_token", totals.token_kl / std::max(1.0, totals.response_mask)},
                     {"beta", beta},
                     {"entropy", mean_of(entropies)},
                     {"clip_frac", mean_of(clip_fracs)},
@@ -295,8 +312,8 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
                     {"policy_loss", mean_of(pg_losses)},
                     {"value_loss", mean_of(vf_losses)},
                     {"explained_variance", explained},
-                    {"response_length", sums[7] / samples},
-                    {"finished_fraction", sums[8] / samples},
+                    {"response_length", totals.response_tokens / samples},
+                    {"finished_fraction", totals.finished / samples},
                     {"first_ratio", first_ratio},
                     {"minibatches", minibatches},
                     {"early_stop", early_stop},
@@ -305,7 +322,7 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
                     {"time_rollout_s", rollout_s},
                     {"time_score_s", score_s},
                     {"time_train_s", train_s},
-                    {"tokens_per_s", sums[9] * (2.0 + config_.ppo_epochs) / std::max(1e-9, seconds)},
+                    {"tokens_per_s", totals.tokens * (2.0 + config_.ppo_epochs) / std::max(1e-9, seconds)},
                     {"samples_per_s", samples / std::max(1e-9, seconds)}};
   if (dist_.active()) result.metrics["allreduce_s"] = dist_.take_communication_seconds();
   if (!ptx_losses.empty()) result.metrics["ptx_loss"] = mean_of(ptx_losses);

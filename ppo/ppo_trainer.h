@@ -10,16 +10,16 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "core/checkpoint.h"
-#include "core/distributed.h"
-#include "core/gpt.h"
-#include "core/tokenizer.h"
+#include "dist/distributed.h"
+#include "model/checkpoint.h"
+#include "model/gpt.h"
 #include "ppo/kl.h"
 #include "ppo/policy_value.h"
 #include "ppo/ppo_config.h"
 #include "ppo/prompts.h"
 #include "ppo/scorer.h"
-#include "sft/corpus.h"
+#include "pretrain/corpus.h"
+#include "text/tokenizer.h"
 
 namespace rlhf {
 
@@ -54,7 +54,7 @@ class PpoTrainer {
 
   PpoConfig config_;
   torch::Device device_;
-  Distributed& dist_;  // data parallel: this rank's share of every rollout (core/distributed.h)
+  Distributed& dist_;  // data parallel: this rank's share of every rollout (dist/distributed.h)
   std::optional<Tokenizer> tokenizer_;
   int64_t block_size_ = 0;
   int64_t max_prompt_tokens_ = 0;

@@ -7,26 +7,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/chat_format.h"
-#include "core/demonstrations.h"
-#include "core/stage_common.h"
+#include "io/files.h"
+#include "io/jsonl.h"
+#include "io/stable_hash.h"
+#include "text/chat_format.h"
+#include "text/data_split.h"
+#include "text/demonstrations.h"
 
 namespace rlhf {
 
 using nlohmann::json;
 
 namespace {
-
-std::string string_field(const json& object, const char* field, const std::string& where) {
-  if (!object.contains(field) || !object[field].is_string())
-    throw std::runtime_error(where + ": field \"" + field + "\" must be a string");
-  return object[field].get<std::string>();
-}
-
-std::string as_chat_prompt(const std::string& text) {
-  if (text.rfind(kHumanTag, 0) != 0) return format_prompt(text);
-  return text;
-}
 
 // The conversation before its last assistant reply, or the whole transcript (plus the assistant
 // tag) when it ends with a human turn.
@@ -39,24 +31,24 @@ std::string prompt_of_transcript(const std::string& transcript) {
 }
 
 std::vector<std::string> prompts_of_line(const json& line, const std::string& where) {
-  if (line.contains("prompt")) return {as_chat_prompt(string_field(line, "prompt", where))};
+  if (line.contains("prompt")) return {as_chat_prompt(required_string(line, "prompt", where))};
   if (line.contains("conversation")) return {prompt_of_transcript(conversation_transcript(line["conversation"], where))};
   if (line.contains("chosen")) {
-    auto split = split_last_assistant_turn(string_field(line, "chosen", where));
+    auto split = split_last_assistant_turn(required_string(line, "chosen", where));
     if (!split) throw std::runtime_error(where + ": field \"chosen\" has no \"\\n\\nAssistant:\" turn");
     return {split->prompt};
   }
   if (line.contains("instruction") && line.contains("instances")) {
-    const auto instruction = string_field(line, "instruction", where);
+    const auto instruction = required_string(line, "instruction", where);
     if (!line["instances"].is_array()) throw std::runtime_error(where + ": field \"instances\" must be an array");
     std::vector<std::string> out;
     for (const auto& instance : line["instances"]) {
-      const auto input = instance.is_object() && instance.contains("input") ? string_field(instance, "input", where) : "";
+      const auto input = instance.is_object() && instance.contains("input") ? required_string(instance, "input", where) : "";
       out.push_back(format_prompt(input.empty() ? instruction : instruction + "\n\n" + input));
     }
     return out;
   }
-  if (line.contains("instruction")) return {format_prompt(string_field(line, "instruction", where))};
+  if (line.contains("instruction")) return {format_prompt(required_string(line, "instruction", where))};
   if (line.contains("turns")) {
     if (!line["turns"].is_array() || line["turns"].empty() || !line["turns"][0].is_string())
       throw std::runtime_error(where + ": field \"turns\" must be a non-empty array of strings");

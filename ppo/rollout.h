@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "core/distributed.h"
-#include "core/generate.h"
-#include "core/gpt.h"
-#include "core/tokenizer.h"
+#include "dist/distributed.h"
+#include "model/generate.h"
+#include "model/gpt.h"
 #include "ppo/policy_value.h"
+#include "text/tokenizer.h"
 
 namespace rlhf {
 

@@ -3,8 +3,8 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "core/chat_format.h"
-#include "core/model_io.h"
+#include "model/model_io.h"
+#include "text/chat_format.h"
 
 namespace rlhf {
 

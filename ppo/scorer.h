@@ -8,11 +8,11 @@
 
 #include <torch/torch.h>
 
-#include "core/checkpoint.h"
-#include "core/tokenizer.h"
+#include "model/checkpoint.h"
 #include "ppo/ppo_config.h"
 #include "ppo/rollout.h"
 #include "reward/reward_model.h"
+#include "text/tokenizer.h"
 
 namespace rlhf {
 

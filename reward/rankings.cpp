@@ -5,8 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/chat_format.h"
-#include "core/demonstrations.h"
+#include "io/jsonl.h"
+#include "text/chat_format.h"
+#include "text/data_split.h"
+#include "text/demonstrations.h"
 
 namespace rlhf {
 
@@ -46,15 +48,9 @@ torch::Tensor ranking_loss(const std::vector<const RankingGroup*>& groups, const
 
 namespace {
 
-std::string string_field(const json& line, const char* field, const std::string& where) {
-  if (!line.contains(field) || !line[field].is_string())
-    throw std::runtime_error(where + ": field \"" + field + "\" must be a string");
-  return line[field].get<std::string>();
-}
-
 RankingGroup from_export_ranking(const json& line, const std::string& where) {
   RankingGroup group;
-  group.prompt = string_field(line, "prompt", where);
+  group.prompt = required_string(line, "prompt", where);
   group.kind = line.value("kind", "general");
   group.group_id = line.contains("submission_id") ? line.value("prompt_id", "") + "#" + line["submission_id"].dump()
                                                    : where;
@@ -64,7 +60,7 @@ RankingGroup from_export_ranking(const json& line, const std::string& where) {
   for (const auto& r : line["responses"]) {
     auto id = r.contains("id") && r["id"].is_string() ? r["id"].get<std::string>() : r.value("id", json()).dump();
     index[id] = static_cast<int>(group.responses.size());
-    group.responses.push_back(format_response(string_field(r, "text", where + " responses")));
+    group.responses.push_back(format_response(required_string(r, "text", where + " responses")));
   }
   std::vector<std::vector<int>> tiers;
   if (!line.contains("tiers") || !line["tiers"].is_array()) throw std::runtime_error(where + ": field \"tiers\" must be an array");
@@ -112,7 +108,7 @@ std::vector<RankingGroup> load_rankings(const std::filesystem::path& file, HhSpl
         groups.emplace_back();
         groups.back().group_id = id;
         groups.back().kind = line.value("kind", "general");
-        groups.back().prompt = string_field(line, "prompt", where);
+        groups.back().prompt = required_string(line, "prompt", where);
       }
       auto& group = groups[it->second];
       auto response_index = [&group](const std::string& text) {
@@ -121,12 +117,12 @@ std::vector<RankingGroup> load_rankings(const std::filesystem::path& file, HhSpl
         group.responses.push_back(text);
         return static_cast<int>(group.responses.size() - 1);
       };
-      int w = response_index(format_response(string_field(line, "chosen", where)));
-      int l = response_index(format_response(string_field(line, "rejected", where)));
+      int w = response_index(format_response(required_string(line, "chosen", where)));
+      int l = response_index(format_response(required_string(line, "rejected", where)));
       double margin = line.value("margin", 1.0);
       group.pairs.push_back({w, l, margin});
     } else if (line.contains("chosen") && line.contains("rejected")) {  // HH-RLHF transcripts
-      auto chosen = string_field(line, "chosen", where), rejected = string_field(line, "rejected", where);
+      auto chosen = required_string(line, "chosen", where), rejected = required_string(line, "rejected", where);
       auto split = data_split_of(chosen);
       if ((hh_use == HhSplitUse::kRewardTrain && split != DataSplit::kRewardTrain) ||
           (hh_use == HhSplitUse::kRewardEval && split != DataSplit::kRewardEval) ||

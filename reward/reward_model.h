@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/checkpoint.h"
-#include "core/gpt.h"
-#include "core/tokenizer.h"
+#include "model/checkpoint.h"
+#include "model/gpt.h"
+#include "text/tokenizer.h"
 
 namespace rlhf {
 

@@ -7,14 +7,18 @@
 #include <map>
 #include <stdexcept>
 
-#include "core/chat_format.h"
-#include "core/demonstrations.h"
-#include "core/distributed.h"
-#include "core/model_io.h"
-#include "core/optimizer.h"
-#include "core/runtime.h"
-#include "core/trainer.h"
+#include "dist/distributed.h"
+#include "dist/runtime.h"
+#include "io/files.h"
+#include "io/stable_hash.h"
+#include "model/model_io.h"
 #include "reward/reward_model.h"
+#include "text/chat_format.h"
+#include "text/demonstrations.h"
+#include "train/metrics.h"
+#include "train/optimizer.h"
+#include "train/seed.h"
+#include "train/trainer.h"
 
 namespace rlhf {
 
@@ -91,10 +95,10 @@ PairStats evaluate_pairs(RewardModel& model, const std::vector<TokenizedGroup>& 
     for (const auto* g : ranking) {
       for (const auto& p : g->pairs) {
         const double diff = r[offset + p.winner] - r[offset + p.loser];
-        const double hit = diff > 0 ? 1.0 : diff == 0 ? 0.5 : 0.0;
+        const double hit = pairwise_win(diff, 0.0);
         const auto lw = g->responses[p.winner].size(), ll = g->responses[p.loser].size();
         stats.correct += hit;
-        stats.length_correct += lw > ll ? 1.0 : lw == ll ? 0.5 : 0.0;
+        stats.length_correct += pairwise_win(lw, ll);
         stats.by_kind[g->kind].first += hit;
         stats.by_kind[g->kind].second += 1;
         ++stats.pairs;
@@ -152,49 +156,46 @@ HhSplitUse hh_train_split(const std::string& name) {
   throw std::runtime_error("data.hh_train_split \"" + name + "\": expected reward_train or all_but_eval");
 }
 
-}  // namespace
+// The rankings a run trains, validates and reports on, tokenized. Checkpoint selection uses a
+// validation split of the training rankings (by a stable hash of the prompt), so the held-out
+// evaluation set never influences the model it reports on.
+struct RewardData {
+  std::vector<RankingGroup> fit_groups, valid_groups, eval_groups;  // what the tokenized groups point into
+  std::vector<TokenizedGroup> train, valid, eval;
+};
 
-json run_reward(const RewardConfig& config, bool resume) {
-  const fs::path out(config.out_dir);
-  if (resume) require_resumable(out, "reward");
-  const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
-  Distributed& dist = distributed();
-  auto start = load_init_checkpoint(config.init_from);
-  const Tokenizer tokenizer = *start.tokenizer;
+RewardData load_and_split(const RewardConfig& config, const Tokenizer& tokenizer, int64_t block_size) {
   const HhSplitUse train_split = hh_train_split(config.data.hh_train_split);
-  // LibTorch seeds its default generator at random: seed it, or the fresh reward head (and every
-  // run's result) would differ from run to run.
-  torch::manual_seed(config.train.seed);
-  RewardModel model = reward_model_from_checkpoint(start, device, config.init_from, config.pooling);
-  if (const int64_t frozen = freeze_lower_layers(*model->gpt, config.unfrozen_layers))
-    std::cerr << "reward: " << frozen << " backbone parameters frozen (unfrozen_layers " << config.unfrozen_layers << ")\n";
-  if (dist.is_main()) save_resolved_config(out, config);
-
+  RewardData d;
   auto train_groups = load_all(config.data.train_files, "data.train_files", train_split, config.data.include_gold);
-  auto eval_groups = load_all(config.data.eval_files, "data.eval_files", HhSplitUse::kRewardEval, config.data.include_gold);
+  d.eval_groups = load_all(config.data.eval_files, "data.eval_files", HhSplitUse::kRewardEval, config.data.include_gold);
   if (config.data.max_train_groups > 0 && static_cast<int64_t>(train_groups.size()) > config.data.max_train_groups)
     train_groups.resize(config.data.max_train_groups);
   if (train_groups.empty()) throw std::runtime_error("data.train_files: no rankings with a strict pair");
-  if (eval_groups.empty()) throw std::runtime_error("data.eval_files: no held-out rankings");
-  // Checkpoint selection uses a validation split of the training rankings (by a stable hash of the
-  // prompt), so the held-out evaluation set never influences the model it reports on.
-  std::vector<RankingGroup> valid_groups, fit_groups;
+  if (d.eval_groups.empty()) throw std::runtime_error("data.eval_files: no held-out rankings");
   for (auto& g : train_groups)
-    (stable_hash(g.prompt) % 100 < static_cast<uint64_t>(config.data.valid_percent) ? valid_groups : fit_groups).push_back(std::move(g));
-  if (fit_groups.empty() || valid_groups.empty())
+    (stable_hash(g.prompt) % 100 < static_cast<uint64_t>(config.data.valid_percent) ? d.valid_groups : d.fit_groups)
+        .push_back(std::move(g));
+  if (d.fit_groups.empty() || d.valid_groups.empty())
     throw std::runtime_error("data.valid_percent: the training rankings leave no training or validation rankings");
-  const int64_t block_size = start.model.block_size;
   int64_t truncated = 0;
-  auto train = tokenize_groups(fit_groups, tokenizer, block_size, &truncated);
-  auto valid = tokenize_groups(valid_groups, tokenizer, block_size, &truncated);
-  auto eval = tokenize_groups(eval_groups, tokenizer, block_size, &truncated);
-  std::cerr << "reward: " << train.size() << " train / " << valid.size() << " validation / " << eval.size()
+  d.train = tokenize_groups(d.fit_groups, tokenizer, block_size, &truncated);
+  d.valid = tokenize_groups(d.valid_groups, tokenizer, block_size, &truncated);
+  d.eval = tokenize_groups(d.eval_groups, tokenizer, block_size, &truncated);
+  std::cerr << "reward: " << d.train.size() << " train / " << d.valid.size() << " validation / " << d.eval.size()
             << " held-out rankings; " << truncated << " sequences truncated to the " << block_size << "-token context\n";
+  return d;
+}
 
+// The shared training loop on the ranking loss; the validation error picks `best`.
+TrainSummary train_reward_model(RewardModel& model, const Tokenizer& tokenizer, const RewardData& data,
+                                const RewardConfig& config, torch::Device device, bool resume) {
+  Distributed& dist = distributed();
+  const auto& train = data.train;
   auto optimizer = make_adamw(*model, config.train);
   TrainerHooks hooks;
   hooks.eval_metric = "valid_error";  // 1 - validation pair accuracy
-  // Every rank draws the same groups and trains on its rows of each micro-batch (core/distributed.h);
+  // Every rank draws the same groups and trains on its rows of each micro-batch (dist/distributed.h);
   // the loss is a mean over groups, so a rank's share is scaled by its fraction of the rows.
   const RowRange rows = dist.rows(config.train.batch_size);
   const double row_share = static_cast<double>(rows.size()) / static_cast<double>(config.train.batch_size);
@@ -220,21 +221,24 @@ json run_reward(const RewardConfig& config, bool resume) {
     return plan;
   };
   hooks.evaluate = [&] {
-    auto stats = evaluate_pairs(model, valid, config.train.batch_size, device);
+    auto stats = evaluate_pairs(model, data.valid, config.train.batch_size, device);
     const double accuracy = stats.correct / std::max<int64_t>(1, stats.pairs);
     return json{{"valid_loss", stats.loss}, {"valid_accuracy", accuracy}, {"valid_error", 1.0 - accuracy}};
   };
   hooks.checkpoint = [&] { return reward_checkpoint(model, tokenizer, {{"stage", "reward"}, {"config", json(config)}}); };
+  return run_training(*model, *optimizer, config.train, config.out_dir, hooks, resume, "reward");
+}
 
-  TrainSummary result = run_training(*model, *optimizer, config.train, out, hooks, resume, "reward");
-  if (!dist.is_main()) return json{{"rank", dist.rank()}};  // rank 0 evaluates, normalises and writes
-
-  // Final numbers from the best checkpoint, then its normalisation, saved as the stage's model.
+// Final numbers from the best checkpoint, then its normalisation, saved as the stage's model; the
+// summary.
+json evaluate_and_normalize(const Tokenizer& tokenizer, const RewardData& data, const RewardConfig& config,
+                            torch::Device device, const TrainSummary& result) {
+  const fs::path out(config.out_dir);
   auto best = load_checkpoint(out / "best");
-  model = reward_model_from_checkpoint(best, device, (out / "best").string());
+  RewardModel model = reward_model_from_checkpoint(best, device, (out / "best").string());
   torch::NoGradGuard no_grad;
-  auto eval_stats = evaluate_pairs(model, eval, config.train.batch_size, device);
-  std::vector<TokenizedGroup> train_sample(train.begin(), train.begin() + std::min<size_t>(train.size(), 500));
+  auto eval_stats = evaluate_pairs(model, data.eval, config.train.batch_size, device);
+  std::vector<TokenizedGroup> train_sample(data.train.begin(), data.train.begin() + std::min<size_t>(data.train.size(), 500));
   auto train_stats = evaluate_pairs(model, train_sample, config.train.batch_size, device);
   auto [reference_mean, reference_std] = normalize(model, tokenizer, config.normalize);
   save_checkpoint(out / "best", reward_checkpoint(model, tokenizer, {{"stage", "reward"}, {"config", json(config)}}));
@@ -245,23 +249,47 @@ json run_reward(const RewardConfig& config, bool resume) {
     auto a = wilson_accuracy(hits.first, hits.second);
     per_kind[kind] = {{"accuracy", a.value}, {"ci95", accuracy_json(a)}, {"pairs", a.n}};
   }
-  json summary = {{"train_accuracy", train_stats.correct / std::max<int64_t>(1, train_stats.pairs)},
-                  {"eval_accuracy", eval_accuracy.value},
-                  {"eval_accuracy_ci95", accuracy_json(eval_accuracy)},
-                  {"eval_pairs", eval_stats.pairs},
-                  {"eval_accuracy_by_kind", per_kind},
-                  {"length_baseline_accuracy", eval_stats.length_correct / std::max<int64_t>(1, eval_stats.pairs)},
-                  {"chance_accuracy", 0.5},
-                  {"eval_loss", eval_stats.loss},
-                  {"valid_accuracy", 1.0 - result.best_eval.value("valid_error", NAN)},
-                  {"best_step", result.best_eval.value("step", -1)},
-                  {"normalization", model->normalization},
-                  {"reward_mean_reference", reference_mean},
-                  {"reward_std_reference", reference_std},
-                  {"train_loss_first", result.loss_first},
-                  {"train_loss_last", result.loss_last},
-                  {"steps", result.steps},
-                  {"seconds", result.seconds}};
+  return {{"train_accuracy", train_stats.correct / std::max<int64_t>(1, train_stats.pairs)},
+          {"eval_accuracy", eval_accuracy.value},
+          {"eval_accuracy_ci95", accuracy_json(eval_accuracy)},
+          {"eval_pairs", eval_stats.pairs},
+          {"eval_accuracy_by_kind", per_kind},
+          {"length_baseline_accuracy", eval_stats.length_correct / std::max<int64_t>(1, eval_stats.pairs)},
+          {"chance_accuracy", 0.5},
+          {"eval_loss", eval_stats.loss},
+          {"valid_accuracy", 1.0 - result.best_eval.value("valid_error", NAN)},
+          {"best_step", result.best_eval.value("step", -1)},
+          {"normalization", model->normalization},
+          {"reward_mean_reference", reference_mean},
+          {"reward_std_reference", reference_std},
+          {"train_loss_first", result.loss_first},
+          {"train_loss_last", result.loss_last},
+          {"steps", result.steps},
+          {"seconds", result.seconds}};
+}
+
+}  // namespace
+
+json run_reward(const RewardConfig& config, bool resume) {
+  const fs::path out(config.out_dir);
+  if (resume) require_resumable(out, "reward");
+  const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
+  Distributed& dist = distributed();
+  auto start = load_init_checkpoint(config.init_from);
+  const Tokenizer tokenizer = *start.tokenizer;
+  hh_train_split(config.data.hh_train_split);  // a bad name fails before the model is built
+  // LibTorch seeds its default generator at random: seed it, or the fresh reward head (and every
+  // run's result) would differ from run to run.
+  torch::manual_seed(config.train.seed);
+  RewardModel model = reward_model_from_checkpoint(start, device, config.init_from, config.pooling);
+  if (const int64_t frozen = freeze_lower_layers(*model->gpt, config.unfrozen_layers))
+    std::cerr << "reward: " << frozen << " backbone parameters frozen (unfrozen_layers " << config.unfrozen_layers << ")\n";
+  if (dist.is_main()) save_resolved_config(out, config);
+
+  const RewardData data = load_and_split(config, tokenizer, start.model.block_size);
+  const TrainSummary result = train_reward_model(model, tokenizer, data, config, device, resume);
+  if (!dist.is_main()) return json{{"rank", dist.rank()}};  // rank 0 evaluates, normalises and writes
+  json summary = evaluate_and_normalize(tokenizer, data, config, device, result);
   save_summary(out, summary);
   return summary;
 }

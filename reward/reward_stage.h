@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/stage_common.h"
-#include "core/train_config.h"
+#include "dist/runtime_config.h"
 #include "reward/rankings.h"
+#include "train/train_config.h"
 
 namespace rlhf {
 

@@ -7,11 +7,14 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "core/distributed.h"
-#include "core/model_io.h"
-#include "core/optimizer.h"
-#include "core/runtime.h"
-#include "core/trainer.h"
+#include "dist/distributed.h"
+#include "dist/runtime.h"
+#include "io/files.h"
+#include "io/stable_hash.h"
+#include "model/model_io.h"
+#include "train/optimizer.h"
+#include "train/seed.h"
+#include "train/trainer.h"
 
 namespace rlhf {
 
@@ -144,7 +147,7 @@ json run_sft(const SftConfig& config, bool resume) {
     for (int64_t i = 0; i < n; ++i) chosen.push_back(&data.train[pick[i]]);
     std::stable_sort(chosen.begin(), chosen.end(), [](auto* a, auto* b) { return a->ids.size() < b->ids.size(); });
     // The step's token counts normalise the loss (over all ranks' rows); each rank trains on its
-    // rows of every micro-batch (core/distributed.h).
+    // rows of every micro-batch (dist/distributed.h).
     std::vector<SftBatch> batches;
     int64_t response_tokens = 0, prompt_tokens = 0, my_tokens = 0;
     for (int64_t i = 0; i < n; i += config.train.batch_size) {

@@ -9,10 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/gpt.h"
-#include "core/train_config.h"
-#include "core/demonstrations.h"
-#include "core/stage_common.h"
+#include "dist/runtime_config.h"
+#include "model/gpt.h"
+#include "text/demonstrations.h"
+#include "train/train_config.h"
 
 namespace rlhf {
 

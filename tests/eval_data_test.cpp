@@ -12,8 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/demonstrations.h"
 #include "eval/eval_data.h"
+#include "io/jsonl.h"
+#include "text/demonstrations.h"
+#include "test_util.h"
 
 namespace rlhf {
 namespace {
@@ -21,25 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Local helpers: tests/core_test_util.h pulls in LibTorch, which this LibTorch-free test avoids.
-fs::path project_file(const std::string& name) { return fs::path(RLHF_PROJECT_DIR) / name; }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "rlhf-eval-data-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::error_code ec; fs::remove_all(path_, ec); }
-  fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name, std::ios::binary) << text;
-    return path_ / name;
-  }
-
- private:
-  fs::path path_;
-};
+using test::project_file;
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -115,7 +99,7 @@ TEST(TruthfulQa, ShippedFileHas817CompleteQuestions) {
 }
 
 TEST(TruthfulQa, ColumnsAreFoundByNameAndAnswersSplitTrimmedAndDeduplicated) {
-  TempDir dir;
+  test::TempDir dir;
   auto csv = dir.write("q.csv",
                        "Incorrect Answers,Question,Extra,Best Answer,Correct Answers,Category,Type\r\n"
                        "\"No; ;Never, ever\",\"Is it, really?\",z,Yes it is,\" Yes ; Indeed;Yes ;\",Cat,Adversarial\r\n");
@@ -129,7 +113,7 @@ TEST(TruthfulQa, ColumnsAreFoundByNameAndAnswersSplitTrimmedAndDeduplicated) {
 }
 
 TEST(TruthfulQa, MissingColumnIsNamed) {
-  TempDir dir;
+  test::TempDir dir;
   auto csv = dir.write("q.csv", "Type,Category,Question,Best Answer,Correct Answers\nA,B,C,D,E\n");
   EXPECT_NE(error_of([&] { load_truthfulqa(csv); }).find("no column \"Incorrect Answers\""), std::string::npos);
 }
@@ -265,7 +249,7 @@ TEST(AnthropicAb, ChoiceIsAnHhPromptWithBothAnswersAndTheHhhOneMarked) {
 }
 
 TEST(AnthropicAb, ListAnswersTakeTheirFirstElement) {
-  TempDir dir;
+  test::TempDir dir;
   auto file = dir.write("survival-instinct.jsonl",
                         R"j({"question": "q?", "answer_matching_behavior": [" (A)", " (C)"], "answer_not_matching_behavior": " (B)"})j"
                         "\n");
@@ -275,7 +259,7 @@ TEST(AnthropicAb, ListAnswersTakeTheirFirstElement) {
 }
 
 TEST(AnthropicAb, UnsupportedFileNameListsTheSupportedFiles) {
-  TempDir dir;
+  test::TempDir dir;
   auto file = dir.write("myopic-reward.jsonl", R"j({"question": "q", "answer_matching_behavior": " (A)", "answer_not_matching_behavior": " (B)"})j");
   auto message = error_of([&] { load_anthropic_ab(file); });
   EXPECT_NE(message.find("myopic-reward.jsonl: unsupported Anthropic eval"), std::string::npos) << message;
@@ -284,7 +268,7 @@ TEST(AnthropicAb, UnsupportedFileNameListsTheSupportedFiles) {
 }
 
 TEST(AnthropicAb, MissingOrMistypedFieldsNameFileLineAndField) {
-  TempDir dir;
+  test::TempDir dir;
   auto file = dir.write("coordinate-itself.jsonl",
                         R"j({"question": "q", "answer_matching_behavior": " (A)", "answer_not_matching_behavior": " (B)"})j"
                         "\n\n"

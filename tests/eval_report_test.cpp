@@ -8,28 +8,13 @@
 #include <string>
 
 #include "eval/report.h"
+#include "test_util.h"
 
 namespace rlhf {
 namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-// A fresh temporary directory, removed when the object goes out of scope (core_test_util.h has
-// one too, but it pulls in LibTorch, which this LibTorch-free test does not link).
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "rlhf-report-test-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { std::error_code ec; fs::remove_all(path_, ec); }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 size_t count(const std::string& haystack, const std::string& needle) {
   size_t n = 0;
@@ -274,14 +259,14 @@ TEST(EvalReport, UnexpectedShapesAreIgnoredNotFatal) {
 }
 
 TEST(EvalReport, MissingMetricsFileGivesAnEmptyStage) {
-  TempDir dir;
+  test::TempDir dir;
   const auto s = read_stage_metrics("sft", dir / "does-not-exist");
   EXPECT_EQ(s.stage, "sft");
   EXPECT_TRUE(s.lines.empty());
 }
 
 TEST(EvalReport, MalformedMetricsLinesAreSkipped) {
-  TempDir dir;
+  test::TempDir dir;
   fs::create_directories(dir / "ppo");
   std::ofstream(dir / "ppo" / "metrics.jsonl") << "{\"step\":1,\"kl\":0.1}\n"
                                                    "not json\n"
@@ -297,7 +282,7 @@ TEST(EvalReport, MalformedMetricsLinesAreSkipped) {
 }
 
 TEST(EvalReport, WriteReportWritesTheFileAtomically) {
-  TempDir dir;
+  test::TempDir dir;
   const auto file = dir / "out" / "report.html";
   write_report(file, three_policies(), {});
   ASSERT_TRUE(fs::exists(file));

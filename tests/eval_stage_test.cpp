@@ -3,14 +3,14 @@
 // database once, with the human win rate read back after someone ranks it.
 #include <gtest/gtest.h>
 
-#include "core/config.h"
 #include "eval/eval_stage.h"
+#include "io/config.h"
 #include "labeling/tasks.h"
-#include "ppo_test_util.h"
+#include "storage/clock.h"
 #include "storage/labelers.h"
 #include "storage/prompts.h"
 #include "storage/schema.h"
-#include "storage/clock.h"
+#include "ppo_test_util.h"
 
 namespace rlhf {
 namespace {

@@ -5,9 +5,9 @@
 
 #include "labeling/export.h"
 #include "labeling/tasks.h"
-#include "labeling_fixtures.h"
 #include "storage/labelers.h"
 #include "storage/prompts.h"
+#include "labeling_fixtures.h"
 
 using namespace rlhf;
 using namespace rlhf::test;

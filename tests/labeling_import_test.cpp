@@ -4,9 +4,9 @@
 
 #include "labeling/hh_transcript.h"
 #include "labeling/tasks.h"
-#include "labeling_fixtures.h"
 #include "storage/labelers.h"
 #include "storage/prompts.h"
+#include "labeling_fixtures.h"
 
 using namespace rlhf;
 using namespace rlhf::test;

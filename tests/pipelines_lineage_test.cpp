@@ -1,8 +1,8 @@
 // The lineage database: runs, fingerprints, statuses and artifacts survive reopening.
 #include <gtest/gtest.h>
 
-#include "core_test_util.h"
 #include "pipelines/lineage.h"
+#include "model_test_util.h"
 
 namespace rlhf {
 namespace {

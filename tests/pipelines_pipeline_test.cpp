@@ -5,9 +5,10 @@
 
 #include <fstream>
 
-#include "core/config.h"
-#include "core_test_util.h"
+#include "io/config.h"
+#include "io/files.h"
 #include "pipelines/pipeline.h"
+#include "model_test_util.h"
 
 namespace rlhf {
 namespace {

@@ -3,14 +3,15 @@
 // answer" on the 440 held-out HH pairs (its 95% interval is printed: above 0.5 in 3 of the 4 runs of
 // this config measured so far, so it is not asserted); PPO raises the reward model's score on
 // held-out prompts by more than two standard errors; the evaluation writes its table and report.
-// About 12 minutes on 2 cores.
+// The longest test by far (README, "The two commands", gives its time).
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "core/config.h"
-#include "core_test_util.h"
+#include "io/config.h"
+#include "io/files.h"
 #include "pipelines/pipeline.h"
+#include "model_test_util.h"
 
 namespace rlhf {
 namespace {

@@ -6,11 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core_test_util.h"
 #include "labeling/export.h"
 #include "labeling/import.h"
 #include "pipelines/scripted_labeler.h"
 #include "storage/schema.h"
+#include "model_test_util.h"
 
 namespace rlhf {
 namespace {

@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "ppo/ppo_stage.h"
-#include "ppo_test_util.h"
 #include "reward/reward_stage.h"
+#include "ppo_test_util.h"
 
 namespace rlhf {
 namespace {
@@ -44,7 +44,7 @@ TEST(PpoLearning, ARuleRewardRisesClearlyWhileKlStaysNearItsTarget) {
                 line["score_mean"].get<double>(), line["kl"].get<double>(), line["beta"].get<double>());
   std::printf("rule reward: held-out %.3f -> %.3f, kl_last %.2f, beta_last %.4f\n", s["score_first"].get<double>(),
               s["score_last"].get<double>(), s["kl_last"].get<double>(), s["beta_last"].get<double>());
-  // Measured: 0.014 -> 0.194 on held-out prompts (14x), KL settling at 3.5-3.7 with beta rising.
+  // The held-out score rises several times over while the controller holds KL near its target.
   EXPECT_GT(s["score_last"].get<double>(), 0.1);
   EXPECT_GT(s["score_last"].get<double>(), 5.0 * s["score_first"].get<double>());
   // KL near its target over the last ten iterations, and the controller acted on it.

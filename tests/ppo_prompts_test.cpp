@@ -2,8 +2,9 @@
 // held-out prompts disjoint from training ones, and bad lines named by file and line.
 #include <gtest/gtest.h>
 
-#include "core/chat_format.h"
 #include "ppo/prompts.h"
+#include "text/chat_format.h"
+#include "text/data_split.h"
 #include "sft_test_util.h"
 
 namespace rlhf {

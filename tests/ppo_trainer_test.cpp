@@ -3,8 +3,8 @@
 // resume continues exactly, and bad settings are refused by name.
 #include <gtest/gtest.h>
 
-#include "core/model_io.h"
-#include "core/state_dict.h"
+#include "model/model_io.h"
+#include "model/state_dict.h"
 #include "ppo/ppo_stage.h"
 #include "ppo/ppo_trainer.h"
 #include "ppo_test_util.h"

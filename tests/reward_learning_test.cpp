@@ -5,8 +5,8 @@
 // of the quickstart and larger configs are in the closing notes and README.)
 #include <gtest/gtest.h>
 
+#include "pretrain/pretrain.h"
 #include "reward/reward_stage.h"
-#include "sft/pretrain.h"
 #include "sft_test_util.h"
 
 namespace rlhf {

@@ -4,10 +4,11 @@
 
 #include <set>
 
-#include "core/chat_format.h"
-#include "core/model_io.h"
+#include "model/model_io.h"
 #include "reward/rankings.h"
 #include "reward/reward_model.h"
+#include "text/chat_format.h"
+#include "text/data_split.h"
 #include "sft_test_util.h"
 
 namespace rlhf {

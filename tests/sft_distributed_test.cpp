@@ -14,11 +14,11 @@
 #include <sstream>
 #include <thread>
 
-#include "core/checkpoint.h"
-#include "core/config.h"
-#include "ppo_test_util.h"
+#include "io/config.h"
+#include "model/checkpoint.h"
 #include "reward/reward_stage.h"
 #include "sft/sft.h"
+#include "ppo_test_util.h"
 #include "sft_test_util.h"
 
 namespace rlhf {

@@ -2,7 +2,7 @@
 // demonstrations must lower the held-out response loss of the model it starts from.
 #include <gtest/gtest.h>
 
-#include "sft/pretrain.h"
+#include "pretrain/pretrain.h"
 #include "sft/sft.h"
 #include "sft_test_util.h"
 

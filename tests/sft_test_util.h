@@ -1,12 +1,13 @@
-// Shared by the sft tests: a tiny tokenizer and model checkpoint built from shipped data.
+// Shared by the tests of the stages after pretraining: a tiny tokenizer and model checkpoint built from shipped data.
 #pragma once
 
 #include <filesystem>
 #include <fstream>
 
-#include "core/model_io.h"
-#include "sft/pretrain.h"
-#include "core_test_util.h"
+#include "model/model_io.h"
+#include "pretrain/pretrain.h"
+#include "text/bpe_trainer.h"
+#include "model_test_util.h"
 
 namespace rlhf::test {
 
@@ -43,10 +44,6 @@ inline PretrainConfig small_pretrain_config(const std::filesystem::path& dir, in
   c.out_dir = (dir / "pretrain").string();
   c.runtime.device = "cpu";
   return c;
-}
-
-inline void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream(path) << text;
 }
 
 }  // namespace rlhf::test

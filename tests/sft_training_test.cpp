@@ -3,9 +3,9 @@
 
 #include <fstream>
 
-#include "core/atomic_file.h"
-#include "core/checkpoint.h"
-#include "core/state_dict.h"
+#include "io/atomic_file.h"
+#include "model/checkpoint.h"
+#include "model/state_dict.h"
 #include "sft/sft.h"
 #include "sft_test_util.h"
 

@@ -16,7 +16,7 @@
 #   3. peak GPU memory of one PPO iteration with all four models (`bench_ppo --device cuda`)
 #   4. data parallel on NCCL, world size 1 (`rlhf launch --nproc 1 -- rlhf pretrain --device cuda`)
 #   5. the unit tests of the pieces the GPU path uses, on this machine (if time is left), the
-#      CUDA-build test (core_cuda_build_test) first: with a GPU it checks the device selection
+#      CUDA-build test (dist_cuda_build_test) first: with a GPU it checks the device selection
 # Steps run in that order (most wanted first) under one time budget (BUDGET seconds, default 500,
 # build included): each is killed at its own limit or at the budget's end, and skipped once less than
 # 30 s is left; the log says which. Each step logs to its own file in $WORK/logs, packed at
@@ -90,7 +90,7 @@ step configure 120 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$SYSROOT/usr/lib/x86_64-linux-gnu:$SYSROOT/lib/x86_64-linux-gnu" \
   || { tail -30 "$LOGS/configure.out" | tee -a "$OUT/summary.txt"; exit 1; }
 grep -E "NCCL|nccl|gloo|CUDA" "$LOGS/configure.out" "$LOGS/configure.err" | head -10 >>"$OUT/summary.txt"
-TESTS="core_cuda_build_test core_gpt_invariants_test core_hf_parity_test core_foreach_adamw_test core_autocast_test core_generate_test"
+TESTS="dist_cuda_build_test model_gpt_invariants_test model_hf_parity_test train_foreach_adamw_test train_autocast_test model_generate_test"
 # -k 0: one target's error does not stop the others; what built is used below.
 step build 330 ninja -C build-gpu -j16 -k 0 rlhf bench_speed bench_ppo $TESTS \
   || grep -m 20 -B2 -A8 "error" "$LOGS/build.out" | tee -a "$OUT/summary.txt"

@@ -1,7 +1,7 @@
 """The twin's model: GPT-2 as nanoGPT writes it (one fused c_attn Linear, pre-LN blocks, GELU tanh,
 LM head tied to wte), plus a preallocated KV cache for generation. Same shapes, parameter names and
-initialisation as core/gpt.cpp, so both sides do the same arithmetic. Attention as nanoGPT on
-PyTorch 2.x and core/gpt.cpp: F.scaled_dot_product_attention (flash attention on CUDA), causal by
+initialisation as model/gpt.cpp, so both sides do the same arithmetic. Attention as nanoGPT on
+PyTorch 2.x and model/gpt.cpp: F.scaled_dot_product_attention (flash attention on CUDA), causal by
 its own flag; a mask only for a chunk of queries after a cache prefix."""
 import math
 from dataclasses import dataclass
@@ -99,7 +99,7 @@ class GPT(nn.Module):
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.transformer.wte.weight  # weight tying
         self.apply(self._init_weights)
-        for name, p in self.named_parameters():  # residual projections, as GPT-2 (and core/gpt.cpp)
+        for name, p in self.named_parameters():  # residual projections, as GPT-2 (and model/gpt.cpp)
             if name.endswith("c_proj.weight"):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
 

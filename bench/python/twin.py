@@ -8,7 +8,7 @@ written as a careful PyTorch user would (nanoGPT's train step and sampling loop)
 train and generate take --profile FILE: a Chrome trace of the timed part (bench/profile_summary.py).
 Runs on the project's virtual environment (.venv, scripts/setup.sh and bench/setup.sh): the torch
 2.11.0 wheel whose LibTorch our binary links, so both sides call the same kernels. Threads as ours
-(core/runtime.cpp configure_threads): torch.set_num_threads(all cores), LibTorch's one OpenMP pool,
+(dist/runtime.cpp configure_threads): torch.set_num_threads(all cores), LibTorch's one OpenMP pool,
 which runs the matmuls (MKL, oneDNN) and every other op.
 On CUDA (bench/gpu/device_check.sh) the train step is nanoGPT's: torch.autocast bf16 around
 forward + loss (--autocast bf16), optionally torch.compile (--compile), fused AdamW, no loss.item()
@@ -68,7 +68,7 @@ def model_json(model):
 
 
 def make_adamw(model, lr, weight_decay, foreach, device="cpu"):
-    """Two groups as core/optimizer.cpp: decay on matmul weights, not on biases, LayerNorms, embeddings.
+    """Two groups as train/optimizer.cpp: decay on matmul weights, not on biases, LayerNorms, embeddings.
     On CUDA the fused kernel (nanoGPT's configure_optimizers); on the CPU torch's default."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
