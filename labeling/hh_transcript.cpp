@@ -16,10 +16,13 @@ std::string strip_one_space(std::string_view text) {
 // The turns before the answer, in the export's roles ("user", "assistant"); the last must be the human's.
 json parse_turns(const std::string& prefix) {
   if (prefix.rfind(kHumanTag, 0) != 0) throw FieldError("chosen", "must start with \"\\n\\nHuman:\"");
+  // The last tag decides, even before an empty turn (which transcript_turns drops).
+  const size_t last_human = prefix.rfind(kHumanTag), last_assistant = prefix.rfind(kAssistantTag);
+  if (last_assistant != std::string::npos && last_assistant > last_human)
+    throw FieldError("chosen", "the last turn before the answer must be Human");
   json turns = json::array();
   for (const auto& turn : transcript_turns(prefix))
     turns.push_back({{"role", turn.role == "human" ? "user" : "assistant"}, {"content", turn.text}});
-  if (turns.back()["role"] != "user") throw FieldError("chosen", "the last turn before the answer must be Human");
   return turns;
 }
 
