@@ -21,7 +21,7 @@ json parse_json_body(const httplib::Request& req, size_t max_bytes) {
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
   try {
     return json::parse(req.body);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {  // parse_error, and out_of_range for a number like 1e999
     throw ApiError(400, "bad_json", std::string("request body is not valid JSON: ") + error.what());
   }
 }

@@ -140,7 +140,7 @@ ImportItem parse_line(const std::string& text, ImportFormat format) {
   json object;
   try {
     object = json::parse(text);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {  // parse_error, and out_of_range for a number like 1e999
     throw FieldError("(line)", std::string("is not valid JSON: ") + error.what());
   }
   require_object(object, "(line)");

@@ -161,6 +161,9 @@ struct LabelingServer::Impl {
     }));
     http.Post("/api/v1/admin/import", api(Access::Admin, [this](const auto& req, auto& res, const auto&) {
       const std::string format = req.has_param("format") ? req.get_param_value("format") : "auto";
+      if (format != "auto" && format != "tasks" && format != "hh") {
+        throw ApiError(422, "invalid_request", "format must be auto, tasks or hh", "format");
+      }
       std::istringstream input(req.body);
       try {
         const ImportSummary summary = import_jsonl(db, input, parse_import_format(format), "upload");

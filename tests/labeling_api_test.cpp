@@ -15,6 +15,8 @@ namespace {
 
 std::string error_code(const httplib::Result& res) { return json::parse(res->body)["error"]["code"]; }
 
+const std::string kImportLine = R"({"id":"x1","prompt":"p","responses":[{"id":"a","text":"x"},{"id":"b","text":"y"}]})";
+
 }  // namespace
 
 TEST_F(LabelingApi, HealthzAnswersWithoutAuthentication) {
@@ -285,6 +287,34 @@ TEST_F(LabelingApi, AdminImportIsAllOrNothingAndNamesTheLine) {
   auto good = client().Post("/api/v1/admin/import", auth(admin), bad.substr(0, bad.find('\n')), "application/x-ndjson");
   ASSERT_EQ(good->status, 200) << good->body;
   EXPECT_EQ(json::parse(good->body)["imported"], 1);
+}
+
+TEST_F(LabelingApi, AnOverflowingNumberIsBadJsonNotAServerError) {
+  const json task = next_assignment(alice);
+  auto res = client().Post(("/api/v1/assignments/" + task["id"].dump() + "/submit").c_str(),
+                           auth(alice, {{"Idempotency-Key", "overflow-key-1"}}), R"({"tiers": [[1e999]]})",
+                           "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << res->body;
+  EXPECT_EQ(error_code(res), "bad_json");
+  EXPECT_EQ(count("SELECT count(*) FROM submissions"), 0);
+}
+
+TEST_F(LabelingApi, AdminImportOfAnUnknownFormatIs422NamingTheField) {
+  auto res = client().Post("/api/v1/admin/import?format=xml", auth(admin), kImportLine, "application/x-ndjson");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(json::parse(res->body)["error"]["field"], "format");
+  EXPECT_EQ(count("SELECT count(*) FROM prompts WHERE external_id = 'x1'"), 0);
+}
+
+TEST_F(LabelingApi, AdminImportOfALineWithAnOverflowingNumberIs422NamingTheLine) {
+  const std::string bad = kImportLine + "\n" + R"({"id":"x2","prompt":"p","gold":1e999,"responses":[]})";
+  auto res = client().Post("/api/v1/admin/import", auth(admin), bad, "application/x-ndjson");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 422) << res->body;
+  EXPECT_EQ(json::parse(res->body)["error"]["line"], 2);
+  EXPECT_EQ(count("SELECT count(*) FROM prompts WHERE external_id IN ('x1', 'x2')"), 0);
 }
 
 TEST_F(LabelingApi, AdminCreatesLabelersWhoseTokensWork) {
