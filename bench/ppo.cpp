@@ -1,5 +1,6 @@
 // Where one PPO iteration's time goes (ours only; bench/run.py runs it):
 //   bench_ppo [--config configs/quickstart-ppo.json] [--iterations 2] [--tokenizer-file FILE] [--device cpu|cuda]
+//             [--precision auto|bf16|fp32]
 // Self-contained: a tokenizer trained on one shipped novel (vocab 2048, the quickstart's size), a
 // random policy of the quickstart pretrain shape and a reward model on that trunk are written to a
 // temporary directory, then PpoTrainer runs the quickstart PPO config (rollout 32, minibatches of
@@ -9,7 +10,9 @@
 // timing its parts on one more rollout: the reward model, the reference's log-probs, and the
 // policy's log-probs + values (evaluate_rollout minus the reference).
 // A random policy rarely samples EOS, so every response runs the full 32 tokens: the slow case.
-// --device cuda runs the trainer there (runtime.device; precision auto: bf16 autocast) and adds
+// --precision is the config's (model/precision.h; auto: bf16 autocast on CUDA and on a CPU with bf16
+// units); the score parts run in it too. peak_rss_bytes: the process's peak resident memory.
+// --device cuda runs the trainer there (runtime.device) and adds
 // peak_gpu_bytes: the most GPU memory held by tensors during the measured iterations, with all
 // four models (policy, value, reference, reward) resident (a CUDA build of LibTorch; -1 otherwise).
 // Prints one JSON line.
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include "bench/gpu_memory.h"
 #include "bench/timing.h"
@@ -32,6 +36,7 @@
 #include "io/files.h"
 #include "model/checkpoint.h"
 #include "model/model_io.h"
+#include "model/precision.h"
 #include "ppo/ppo_trainer.h"
 #include "ppo/rollout.h"
 #include "reward/reward_model.h"
@@ -81,13 +86,16 @@ int main(int argc, char** argv) {
     std::string corpus = "data/corpus/austen/persuasion.txt";
     int iterations = 2;
     std::string device = "cpu";
+    std::string precision = "auto";
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
       if (a == "--config" && i + 1 < argc) config_file = argv[++i];
       else if (a == "--iterations" && i + 1 < argc) iterations = std::max(1, std::atoi(argv[++i]));
       else if (a == "--tokenizer-file" && i + 1 < argc) corpus = argv[++i];
       else if (a == "--device" && i + 1 < argc) device = argv[++i];
-      else throw std::runtime_error("usage: bench_ppo [--config FILE] [--iterations N] [--tokenizer-file FILE] [--device cpu|cuda]");
+      else if (a == "--precision" && i + 1 < argc) precision = argv[++i];
+      else throw std::runtime_error("usage: bench_ppo [--config FILE] [--iterations N] [--tokenizer-file FILE] [--device cpu|cuda] "
+                                    "[--precision auto|bf16|fp32]");
     }
     rlhf::configure_threads(0);
     rlhf::configure_allocator();  // glibc malloc settings of every stage (dist/runtime.h)
@@ -100,7 +108,8 @@ int main(int argc, char** argv) {
 
     auto config = rlhf::load_config<rlhf::PpoConfig>(
         config_file, {"policy_from=" + (tmp.path / "sft").string(), "reward_from=" + (tmp.path / "rm").string(),
-                      "out_dir=" + (tmp.path / "ppo").string(), "runtime.device=" + device});
+                      "out_dir=" + (tmp.path / "ppo").string(), "runtime.device=" + device,
+                      "precision=" + precision});
     rlhf::PpoTrainer trainer(config, tmp.path / "ppo", nullptr);
 
     // Iteration 0 is a warm-up (first-touch allocations, thread start-up); then the measured ones.
@@ -131,6 +140,7 @@ int main(int argc, char** argv) {
       if (static_cast<int64_t>(ids.size()) > max_prompt) ids.erase(ids.begin(), ids.end() - max_prompt);
       prompt_ids.push_back(ids);
     }
+    rlhf::BF16Autocast autocast(trainer.precision().bf16, dev);
     auto r = rlhf::sample_rollout(trainer.model()->policy, prompts, prompt_ids, config.sampling, tokenizer,
                                   config.minibatch_size);
     bench::synchronize(dev);  // on CUDA each part's clock must include its queued kernels
@@ -155,6 +165,8 @@ int main(int argc, char** argv) {
     const double policy_value_s = seconds_since(t_eval) - reference_s;
 
     const double total = median(total_s);
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
     json out = {{"side", "ours"},
                 {"iteration_s", total},
                 {"rollout_s", median(rollout_s)},
@@ -170,6 +182,8 @@ int main(int argc, char** argv) {
                 {"params", trainer.reference()->num_parameters(true)},
                 {"value_trunk", !trainer.model()->value->shared()},
                 {"setup_s", setup_s},
+                {"precision", trainer.precision().to_json()},
+                {"peak_rss_bytes", static_cast<int64_t>(usage.ru_maxrss) * 1024},
                 {"threads", torch::get_num_threads()}};
     if (dev.is_cuda()) out["device"] = dev.str(), out["peak_gpu_bytes"] = peak_gpu_bytes;
     std::printf("%s\n", out.dump().c_str());

@@ -2,6 +2,7 @@
 per side; the sides alternate (ours first in even repetitions, the twin first in odd ones), so both
 see the same machine, and the table gives medians over repetitions and the ratio ours / twin.
     .venv/bin/python bench/run.py --build build [--reps 3] [--json FILE] [--quick] [--only NAME,...]
+                                  [--precision auto|bf16|fp32]
     .venv/bin/python bench/run.py --build build --threads [--reps 3]
 Run from anywhere; processes run in the repository root. Standard library only: the twins (torch,
 tiktoken) run in their own processes on the project's virtual environment."""
@@ -24,6 +25,24 @@ PYTHON = os.path.join(ROOT, ".venv/bin/python")
 QUICKSTART = "4,4,192,128,2048"   # configs/quickstart-pretrain.json (vocab: its tokenizer's 2048)
 TEN_M = "6,6,384,256,4096"        # ~10M non-embedding parameters, 12.2M with wte
 TEN_M_GEN = "6,6,384,512,4096"    # the same with room for a 16-token prompt + 256 new tokens
+FORTY_M = "8,8,640,256,8192"      # ~39M non-embedding parameters, 45M with wte: how cost grows with size
+
+
+def cpu_bf16_units():
+    """As model/precision.cpp's cpu_bf16_units (cpuinfo's flags, which oneDNN's choice follows)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+    except OSError:
+        return ""
+    return "AMX" if "amx_bf16" in flags else "AVX512-BF16" if "avx512_bf16" in flags else ""
+
+
+def resolve_precision(setting):
+    """The stages' rule for precision auto on the CPU: bf16 autocast where the CPU has bf16 units."""
+    if setting == "auto":
+        return "bf16" if cpu_bf16_units() else "fp32"
+    return setting
 
 
 def corpus_files():
@@ -32,35 +51,59 @@ def corpus_files():
     return [os.path.relpath(f, ROOT) for f in files]
 
 
-def figures(build, quick):
-    """name -> (what, unit, our command, twin command or None)."""
+def figures(build, quick, precision):
+    """name -> (what, unit, our command, twin command or None). `precision` (bf16 or fp32) is the same
+    on both sides: ours --precision, the twin's torch.autocast; the _compile figures set ours against
+    torch.compile of the same twin, the strongest Python anchor."""
     speed = [os.path.join(build, "bench/bench_speed")]
     twin = [PYTHON, "bench/python/twin.py"]
+    ours_p = ["--precision", precision]
+    twin_p = ["--autocast", "bf16" if precision == "bf16" else "none"]
     steps = ["--steps", "2" if quick else "4"]
     steps_10m = ["--steps", "1" if quick else "3"]
     new = ["--new", "64" if quick else "256"]
     passes = ["--passes", "1" if quick else "3"]
     train_q = ["train", "--model", QUICKSTART, "--batch", "16", "--seq", "128"] + steps
     train_m = ["train", "--model", TEN_M, "--batch", "8", "--seq", "256"] + steps_10m
+    train_l = ["train", "--model", FORTY_M, "--batch", "8", "--seq", "256"] + steps_10m
     gen = ["generate", "--model", TEN_M_GEN, "--prompt", "16"] + new
     files = corpus_files()
-    return {
+    label = "" if precision == "fp32" else ", bf16 autocast"
+    figs = {
         "sgemm": ("sgemm 2048x2048 (best of 5)", "GFLOP/s", speed + ["sgemm"], twin + ["sgemm"]),
-        "train_quickstart": ("train step, quickstart 4L/192/ctx128/V2048, B=16", "tok/s",
-                             speed + train_q, twin + train_q),
-        "train_10m": ("train step, 10M 6L/384/ctx256/V4096, B=8", "tok/s", speed + train_m, twin + train_m),
-        "gen_b1_cache": ("generate B=1, KV cache, %s new, 10M (block 512)" % new[1], "tok/s",
-                         speed + gen + ["--batch", "1"], twin + gen + ["--batch", "1"]),
-        "gen_b16_cache": ("generate B=16, KV cache, %s new, 10M (block 512)" % new[1], "tok/s",
-                          speed + gen + ["--batch", "16"], twin + gen + ["--batch", "16"]),
-        "gen_b1_nocache": ("generate B=1, no cache, %s new, 10M (block 512)" % new[1], "tok/s",
-                           speed + gen + ["--batch", "1", "--no-cache"], twin + gen + ["--batch", "1", "--no-cache"]),
+        "bf16_matmul": ("bf16 matmul 2048x2048 (best of 5)", "GFLOP/s", speed + ["sgemm", "--dtype", "bf16"],
+                        twin + ["sgemm", "--dtype", "bf16"]),
+        "train_quickstart": ("train step, quickstart 4L/192/ctx128/V2048, B=16" + label, "tok/s",
+                             speed + train_q + ours_p, twin + train_q + twin_p),
+        "train_quickstart_compile": ("train step, quickstart, vs torch.compile" + label, "tok/s",
+                                     speed + train_q + ours_p, twin + train_q + twin_p + ["--compile"]),
+        "train_10m": ("train step, 10M 6L/384/ctx256/V4096, B=8" + label, "tok/s",
+                      speed + train_m + ours_p, twin + train_m + twin_p),
+        "train_10m_compile": ("train step, 10M, vs torch.compile" + label, "tok/s",
+                              speed + train_m + ours_p, twin + train_m + twin_p + ["--compile"]),
+        "train_40m": ("train step, 45M 8L/640/ctx256/V8192, B=8" + label, "tok/s",
+                      speed + train_l + ours_p, twin + train_l + twin_p),
+        "gen_b1_cache": ("generate B=1, KV cache, %s new, 10M (block 512)%s" % (new[1], label), "tok/s",
+                         speed + gen + ["--batch", "1"] + ours_p, twin + gen + ["--batch", "1"] + twin_p),
+        "gen_b16_cache": ("generate B=16, KV cache, %s new, 10M (block 512)%s" % (new[1], label), "tok/s",
+                          speed + gen + ["--batch", "16"] + ours_p, twin + gen + ["--batch", "16"] + twin_p),
+        "gen_b1_nocache": ("generate B=1, no cache, %s new, 10M (block 512)%s" % (new[1], label), "tok/s",
+                           speed + gen + ["--batch", "1", "--no-cache"] + ours_p,
+                           twin + gen + ["--batch", "1", "--no-cache"] + twin_p),
         "tokenize": ("GPT-2 encode, data/corpus (%d files)" % len(files), "MB/s",
                      [os.path.join(build, "bench/bench_tokenizer"), "--tokenizer", "data/tokenizer/gpt2"] + passes + files,
                      [PYTHON, "bench/python/tokenizer_bench.py", "--tokenizer", "data/tokenizer/gpt2"] + passes + files),
-        "ppo": ("PPO iteration, quickstart config", "s",
-                [os.path.join(build, "bench/bench_ppo"), "--iterations", "1" if quick else "2"], None),
+        "ppo": ("PPO iteration, quickstart config" + label, "s",
+                [os.path.join(build, "bench/bench_ppo"), "--iterations", "1" if quick else "2"] + ours_p, None),
     }
+    if precision == "bf16":
+        # Ours in fp32 in the same run: what bf16 buys on this CPU (the twin in fp32 beside it).
+        figs["train_10m_fp32"] = ("train step, 10M, fp32 (both sides)", "tok/s",
+                                  speed + train_m + ["--precision", "fp32"], twin + train_m)
+        figs["ppo_fp32"] = ("PPO iteration, quickstart config, fp32", "s",
+                            [os.path.join(build, "bench/bench_ppo"), "--iterations", "1" if quick else "2",
+                             "--precision", "fp32"], None)
+    return figs
 
 
 def busy_jiffies():
@@ -105,7 +148,7 @@ def headline(name, result):
         return result["gflops"]
     if name == "tokenize":
         return result["mb_per_s"]
-    if name == "ppo":
+    if name.startswith("ppo"):
         return result["iteration_s"]
     return result["tokens_per_s"]
 
@@ -117,6 +160,11 @@ def check_same_setup(name, ours, twin):
     if "threads" in ours and ours["threads"] != twin.get("threads"):
         raise RuntimeError("%s: the sides ran on different thread counts: ours %s, twin %s" %
                            (name, ours["threads"], twin.get("threads")))
+    if "precision" in ours and "autocast" in twin:
+        ours_autocast = ours["precision"]["autocast"]
+        if (ours_autocast == "bf16") != (twin["autocast"] == "bf16"):
+            raise RuntimeError("%s: the sides ran in different precisions: ours autocast %s, twin %s" %
+                               (name, ours_autocast, twin["autocast"]))
 
 
 def check_same_ids(ours, twin):
@@ -185,6 +233,8 @@ def main():
     p.add_argument("--json", help="also write the figures as JSON to this file")
     p.add_argument("--quick", action="store_true", help="one repetition, short runs (a smoke test, not numbers)")
     p.add_argument("--only", help="comma-separated figure names (default: all)")
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                   help="both sides' precision: auto is the stages' rule (bf16 autocast on a CPU with bf16 units)")
     p.add_argument("--ours-env", action="append", default=[], metavar="KEY=VALUE",
                    help="set this in our processes only, to try a runtime change without rebuilding "
                         "(e.g. GLIBC_TUNABLES=glibc.malloc.trim_threshold=...); repeatable")
@@ -197,7 +247,8 @@ def main():
     reps = 1 if args.quick else args.reps
     if args.threads:
         return threads_table(os.path.abspath(args.build), reps)
-    figs = figures(os.path.abspath(args.build), args.quick)
+    precision = resolve_precision(args.precision)
+    figs = figures(os.path.abspath(args.build), args.quick, precision)
     names = args.only.split(",") if args.only else list(figs)
     for n in names:
         if n not in figs:
@@ -229,6 +280,7 @@ def main():
                 id_mismatches += check_same_ids(got["ours"], got["twin"])
 
     report = summarise(results, figs, names, reps, id_mismatches, time.monotonic() - started)
+    report["precision"] = {"setting": args.precision, "used": precision, "cpu_bf16_units": cpu_bf16_units()}
     report["ours_env"] = ours_env
     report["twin_env"] = twin_env
     print_table(report)
@@ -264,22 +316,25 @@ def summarise(results, figs, names, reps, id_mismatches, seconds):
             r["target"] = target
         rows.append(r)
 
+    targets = {"gen_b1_cache": ">= 2x twin", "gen_b16_cache": ">= 1.5x twin", "tokenize": ">= 1x tiktoken",
+               "train_quickstart": ">= 1.3x twin", "train_10m": ">= 1.3x twin", "train_40m": ">= 1.3x twin",
+               "train_quickstart_compile": ">= 1x twin", "train_10m_compile": ">= 1x twin"}
     for n in names:
         what, unit, _, _ = figs[n]
         ours, twin = results[n]["ours"], results[n]["twin"]
-        if n == "ppo":
+        if n.startswith("ppo"):
             continue
         if n == "tokenize":
             cache_speedup_row()
-        row(n, what, unit, [headline(n, x) for x in ours], [headline(n, x) for x in twin],
-            {"gen_b1_cache": ">= 2x twin", "tokenize": ">= 2x twin"}.get(n, ">= 1x twin" if n.startswith("train") else None))
+        row(n, what, unit, [headline(n, x) for x in ours], [headline(n, x) for x in twin], targets.get(n))
         if n.startswith("train"):
             row(n + "_model_gflops", "  model FLOP/s (6N + 12LCT per token)", "GFLOP/s",
                 [x["model_gflops"] for x in ours], [x["model_gflops"] for x in twin])
-            row(n + "_peak_fraction", "  fraction of sgemm peak (same process)", "%",
-                [100 * x["model_gflops"] / x["sgemm_gflops"] for x in ours],
-                [100 * x["model_gflops"] / x["sgemm_gflops"] for x in twin],
-                ">= 50% (10M)" if n == "train_10m" else None)
+            bf16 = ours[0].get("precision", {}).get("autocast") == "bf16"
+            peak = "bf16_matmul_gflops" if bf16 else "sgemm_gflops"
+            row(n + "_peak_fraction", "  fraction of the %s matmul peak (same process)" % ("bf16" if bf16 else "fp32"), "%",
+                [100 * x["model_gflops"] / x[peak] for x in ours], [100 * x["model_gflops"] / x[peak] for x in twin],
+                (">= 35% (10M)" if bf16 else ">= 50% (10M)") if n == "train_10m" else None)
             for phase in ("forward_s", "backward_s", "clip_s", "adamw_s"):
                 row(n + "_" + phase, "  " + phase[:-2] + " per step", "s",
                     [x[phase] for x in ours], [x[phase] for x in twin])
@@ -287,6 +342,12 @@ def summarise(results, figs, names, reps, id_mismatches, seconds):
             row(n + "_page_faults", "  page faults per step (fresh 4 KiB pages)", "faults",
                 [faults(x) for x in ours], [faults(x) for x in twin])
     cache_speedup_row()
+    if "train_10m" in names and "train_10m_fp32" in names:
+        ours_bf16, ours_fp32 = results["train_10m"]["ours"], results["train_10m_fp32"]["ours"]
+        row("train_10m_bf16_speedup", "train step 10M: ours bf16 / ours fp32 (twin: its bf16 / fp32)", "x",
+            [a["tokens_per_s"] / b["tokens_per_s"] for a, b in zip(ours_bf16, ours_fp32)],
+            [a["tokens_per_s"] / b["tokens_per_s"] for a, b in zip(results["train_10m"]["twin"], results["train_10m_fp32"]["twin"])],
+            ">= 2x (AMX)")
     report = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release()},
@@ -303,14 +364,19 @@ def summarise(results, figs, names, reps, id_mismatches, seconds):
                                "tokens": t["ours"][0]["tokens"], "bytes": t["ours"][0]["bytes"],
                                "ours_mb_per_s_warm_cache": med([x["mb_per_s_warm_cache"] for x in t["ours"]]),
                                "twin_impl": t["twin"][0].get("impl")}
-    if "ppo" in names:
-        runs = results["ppo"]["ours"]
+    for n in ("ppo", "ppo_fp32"):
+        if n not in names:
+            continue
+        runs = results[n]["ours"]
         parts = ("reward_model", "reference", "policy_value")
-        report["ppo"] = {k: med([x[k] for x in runs]) for k in ("iteration_s", "rollout_s", "score_s", "train_s")}
-        report["ppo"]["score_parts_s"] = {k: med([x["score_parts_s"][k] for x in runs]) for k in parts}
+        report[n] = {k: med([x[k] for x in runs]) for k in ("iteration_s", "rollout_s", "score_s", "train_s", "peak_rss_bytes")}
+        report[n]["score_parts_s"] = {k: med([x["score_parts_s"][k] for x in runs]) for k in parts}
         for k in ("rollout_size", "minibatch_size", "ppo_epochs", "max_new_tokens", "sequence_length", "params",
-                  "value_trunk", "response_length"):
-            report["ppo"][k] = runs[0][k]
+                  "value_trunk", "response_length", "precision"):
+            report[n][k] = runs[0][k]
+    if "ppo" in names and "ppo_fp32" in names:
+        pairs = [b["iteration_s"] / a["iteration_s"] for a, b in zip(results["ppo"]["ours"], results["ppo_fp32"]["ours"])]
+        report["ppo"]["speedup_over_fp32"] = {"median": med(pairs), "min": min(pairs), "max": max(pairs), "target": ">= 2x"}
     return report
 
 
@@ -339,6 +405,10 @@ def print_table(report):
     print("\n%s, %d cores, %s; medians of %d repetitions; ours/twin: median of the per-repetition ratios\n"
           "(min-max: their range); other load: median cores used by other processes during a figure"
           % (report["machine"]["cpu"], report["machine"]["cores"], report["date"], report["reps"]))
+    pr = report.get("precision")
+    if pr:
+        print("precision %s: %s on both sides (CPU bf16 units: %s)" %
+              (pr["setting"], "bf16 autocast" if pr["used"] == "bf16" else "fp32", pr["cpu_bf16_units"] or "none"))
     if report.get("threads") is not None:
         print("LibTorch threads on each side: %d (one OpenMP pool)" % report["threads"])
     if report.get("ours_env"):
@@ -365,13 +435,16 @@ def print_table(report):
             print("\n!!! TOKENIZER MISMATCH: ours and tiktoken produce different ids !!!")
             for line in t["mismatches"]:
                 print("!!! " + line)
-    if "ppo" in report:
-        p = report["ppo"]
+    for n in ("ppo", "ppo_fp32"):
+        if n not in report:
+            continue
+        p = report[n]
         s = p["score_parts_s"]
-        print("\nPPO iteration (ours; rollout %d, minibatch %d, %d epochs, %d new tokens, sequences of %d, %.2fM-param "
-              "policy, %s value trunk):" % (p["rollout_size"], p["minibatch_size"], p["ppo_epochs"], p["max_new_tokens"],
-                                            p["sequence_length"], p["params"] / 1e6,
-                                            "own" if p["value_trunk"] else "shared"))
+        print("\nPPO iteration (ours, %s; rollout %d, minibatch %d, %d epochs, %d new tokens, sequences of %d, %.2fM-param "
+              "policy, %s value trunk; peak resident memory %.0f MiB):" %
+              ("bf16 autocast" if p["precision"]["autocast"] == "bf16" else "fp32", p["rollout_size"], p["minibatch_size"],
+               p["ppo_epochs"], p["max_new_tokens"], p["sequence_length"], p["params"] / 1e6,
+               "own" if p["value_trunk"] else "shared", p["peak_rss_bytes"] / 2**20))
         total = p["iteration_s"]
         print("| phase | s | share |\n|---|---:|---:|")
         for label, v in (("rollout (sampling)", p["rollout_s"]), ("score: reward model", s["reward_model"]),
@@ -380,6 +453,9 @@ def print_table(report):
                          ("score phase as timed by the trainer", p["score_s"]), ("training (PPO epochs)", p["train_s"]),
                          ("whole iteration", total)):
             print("| %s | %.3f | %.0f%% |" % (label, v, 100 * v / total))
+        if "speedup_over_fp32" in p:
+            su = p["speedup_over_fp32"]
+            print("bf16 iteration vs fp32: %.2fx faster (%.2f-%.2f; target %s)" % (su["median"], su["min"], su["max"], su["target"]))
 
 
 if __name__ == "__main__":

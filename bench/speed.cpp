@@ -1,17 +1,19 @@
 // Our side of the Python-twin comparison (bench/run.py): one figure per process, so that the driver
 // can alternate our process and the twin's (bench/python/twin.py) and both see the same machine.
-//   bench_speed sgemm    [--n 2048] [--repeats 5]
+//   bench_speed sgemm    [--n 2048] [--repeats 5] [--dtype fp32|bf16]
 //   bench_speed train    --model L,H,C,BLOCK,V --batch B --seq T [--steps N] [--device cpu|cuda]
 //                        [--precision auto|bf16|fp32] [--warmup N]
 //   bench_speed generate --model L,H,C,BLOCK,V | --checkpoint DIR --batch B --prompt P --new N [--no-cache]
-//                        [--device cpu|cuda] [--dtype fp32|bf16]
+//                        [--device cpu|cuda] [--precision auto|bf16|fp32] [--dtype fp32|bf16]
 //   every mode takes --allocator kept|default: whether the process keeps freed memory as every stage
 //   does (configure_allocator in dist/runtime.h) or runs on glibc's defaults
 //   bench_speed generate-parts --model ... --batch B --prompt P --new N   (where generate spends its time)
 // train and generate take --profile FILE: a Chrome trace of the LibTorch ops of the timed part
 // (LibTorch's legacy profiler), which bench/profile_summary.py sums per op and sets against the twin's.
-// On CUDA (bench/gpu/device_check.sh) the train step is the product's GPU step: bf16 autocast around
-// forward + loss (precision auto), ForeachAdamW, clipping at 1.0; the timed steps are queued back
+// --precision is the stages' setting (model/precision.h): auto is bf16 autocast on CUDA and on a CPU
+// with bf16 units, around forward + loss in train and around the whole of generate.
+// On CUDA (bench/gpu/device_check.sh) the train step is the product's GPU step: autocast around
+// forward + loss, ForeachAdamW, clipping at 1.0; the timed steps are queued back
 // to back with one device sync before each clock read, so there are no per-phase times, and the
 // JSON adds peak_gpu_bytes (a CUDA build of LibTorch only; -1 otherwise).
 // Prints one JSON line on stdout. Threads: configure_threads(0), as every stage (dist/runtime.cpp).
@@ -38,8 +40,8 @@
 #include "dist/runtime.h"
 #include "model/generate.h"
 #include "model/gpt.h"
+#include "model/precision.h"
 #include "model/model_io.h"
-#include "train/autocast.h"
 #include "train/optimizer.h"
 
 namespace {
@@ -66,10 +68,10 @@ struct Args {
   bool cache = true;
   std::string profile;                     // Chrome trace of the timed part ("" = none)
   std::string device = "cpu";              // train, generate
-  std::string precision = "auto";          // train: autocast bf16 on CUDA ("auto"), or "bf16" / "fp32"
+  std::string precision = "auto";          // train, generate: auto, bf16 or fp32 (model/precision.h)
   int64_t warmup = -1;                     // train: untimed steps first (-1: 1 on the CPU, 3 on CUDA)
   std::string checkpoint;                  // generate: a native checkpoint or HF GPT-2 directory instead of --model
-  std::string dtype = "fp32";              // generate: the weights' dtype, fp32 or bf16
+  std::string dtype = "fp32";              // generate: the weights' dtype, fp32 or bf16; sgemm: the matrices'
   std::string allocator = "kept";          // kept (every stage's configure_allocator) or default
 };
 
@@ -127,9 +129,9 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
-// Best of `repeats` (n x n) @ (n x n) float matmuls: the machine's sgemm peak as LibTorch reaches it.
-double sgemm_gflops(int64_t n, int64_t repeats) {
-  auto a = torch::randn({n, n}), b = torch::randn({n, n});
+// Best of `repeats` (n x n) @ (n x n) matmuls in `dtype`: the machine's peak as LibTorch reaches it.
+double matmul_gflops(int64_t n, int64_t repeats, torch::Dtype dtype) {
+  auto a = torch::randn({n, n}).to(dtype), b = torch::randn({n, n}).to(dtype);
   auto c = torch::mm(a, b);  // warm-up: the thread pool starts
   double best = 1e30;
   for (int64_t i = 0; i < repeats; ++i) {
@@ -159,8 +161,11 @@ json model_json(const rlhf::GPT& model) {
 // norm stays on the device), no loss.item() per step; the steps are timed together.
 json train(const Args& a) {
   const torch::Device device = rlhf::select_device(a.device);
-  const bool bf16 = rlhf::use_bf16_autocast(a.precision, device, "--precision");
-  const double peak = device.is_cuda() ? 0.0 : sgemm_gflops(2048, 5);  // the CPU's peak, as before
+  const rlhf::Precision precision = rlhf::choose_precision(a.precision, device, "--precision");
+  const bool bf16 = precision.bf16;
+  // The CPU's peaks, fp32 and bf16, in this process.
+  const double peak = device.is_cuda() ? 0.0 : matmul_gflops(2048, 5, torch::kFloat);
+  const double peak_bf16 = device.is_cuda() ? 0.0 : matmul_gflops(2048, 5, torch::kBFloat16);
   torch::manual_seed(0);
   rlhf::GPT model(a.model);
   model->to(device);
@@ -179,7 +184,7 @@ json train(const Args& a) {
       opt->zero_grad();
       torch::Tensor loss;
       {
-        rlhf::BF16Autocast autocast(bf16);  // forward + loss only; backward follows the recorded casts
+        rlhf::BF16Autocast autocast(bf16, device);  // forward + loss only; backward follows the recorded casts
         loss = model->loss(model->forward(x).logits, y);
       }
       loss.backward();
@@ -219,7 +224,11 @@ json train(const Args& a) {
     auto t0 = Clock::now();
     rlhf::set_learning_rate(*opt, tc.lr);
     opt->zero_grad();
-    auto loss = model->loss(model->forward(x).logits, y);
+    torch::Tensor loss;
+    {
+      rlhf::BF16Autocast autocast(bf16, device);
+      loss = model->loss(model->forward(x).logits, y);
+    }
     auto t1 = Clock::now();
     const double f1 = minor_faults();
     loss.backward();
@@ -245,6 +254,7 @@ json train(const Args& a) {
   return {{"tokens_per_s", tokens_per_s},
           {"model_gflops", fpt * tokens_per_s / 1e9},
           {"sgemm_gflops", peak},
+          {"bf16_matmul_gflops", peak_bf16},
           {"flops_per_token", fpt},
           {"step_s", median(step_s)},
           {"forward_s", median(fwd_s)},
@@ -253,6 +263,7 @@ json train(const Args& a) {
           {"adamw_s", median(opt_s)},
           {"page_faults_per_step", {{"forward", median(faults_fwd)}, {"backward", median(faults_bwd)},
                                     {"clip_adamw", median(faults_opt)}}},
+          {"precision", precision.to_json()},
           {"model", model_json(model)}};
 }
 
@@ -282,6 +293,8 @@ json generate(const Args& a) {
   torch::manual_seed(0);
   rlhf::GPT model = load_model(a, device);
   if (a.dtype == "bf16") model->to(torch::kBFloat16);
+  const rlhf::Precision precision = rlhf::choose_precision(a.precision, device, "--precision");
+  rlhf::BF16Autocast autocast(precision.bf16, device);  // as PPO's rollouts and eval's samples
   auto prompts = random_prompts(a.batch, a.prompt, model->config().vocab_size);
   rlhf::SamplingConfig sc;
   sc.top_k = 50;
@@ -298,7 +311,8 @@ json generate(const Args& a) {
   const double s = seconds_since(start);
   profile.reset();
   if (out.tokens.size(1) != a.new_tokens) throw std::runtime_error("generate returned the wrong length");
-  json result = {{"tokens_per_s", a.batch * a.new_tokens / s}, {"seconds", s}, {"model", model_json(model)}};
+  json result = {{"tokens_per_s", a.batch * a.new_tokens / s}, {"seconds", s}, {"precision", precision.to_json()},
+                 {"model", model_json(model)}};
   if (device.is_cuda() || a.dtype != "fp32" || !a.checkpoint.empty()) {
     result["device"] = device.str(), result["dtype"] = a.dtype, result["checkpoint"] = a.checkpoint;
     result["batch"] = a.batch, result["new_tokens"] = a.new_tokens;
@@ -446,7 +460,9 @@ int main(int argc, char** argv) {
     json out;
     if ((a.mode == "sgemm" || a.mode == "generate-parts") && a.device != "cpu")
       throw std::runtime_error(a.mode + " runs on the CPU only (--device is for train and generate)");
-    if (a.mode == "sgemm") out = {{"gflops", sgemm_gflops(a.n, a.repeats)}, {"n", a.n}};
+    if (a.mode == "sgemm")
+      out = {{"gflops", matmul_gflops(a.n, a.repeats, a.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat)},
+             {"n", a.n}, {"dtype", a.dtype}};
     else if (a.mode == "train") out = train(a);
     else if (a.mode == "generate") out = generate(a);
     else if (a.mode == "generate-parts") out = generate_parts(a);

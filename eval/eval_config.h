@@ -65,6 +65,7 @@ struct EvalConfig {
   int64_t report_samples = 6;
   int64_t batch_size = 16;
   uint64_t seed = 1337;
+  std::string precision = "auto";  // every measurement: auto, bf16 or fp32 (model/precision.h)
   std::string out_dir = "runs/quickstart/eval";
   RuntimeConfig runtime;
 };
@@ -73,6 +74,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EvalConfig, policies, reference,
                                                 max_truthfulqa, hh_files, max_hh_pairs, anthropic_files,
                                                 max_anthropic_per_file, heldout_text_files, heldout_fraction,
                                                 max_heldout_tokens, cache_dir, labeling_db, ab_policy, ab_pairs,
-                                                run_dirs, notes, stage_seconds, report_samples, batch_size, seed, out_dir, runtime)
+                                                run_dirs, notes, stage_seconds, report_samples, batch_size, seed, precision,
+                                                out_dir, runtime)
 
 }  // namespace rlhf

@@ -20,6 +20,7 @@
 #include "labeling/export.h"
 #include "labeling/import.h"
 #include "model/model_io.h"
+#include "model/precision.h"
 #include "ppo/prompts.h"
 #include "ppo/rollout.h"
 #include "pretrain/corpus.h"
@@ -385,6 +386,8 @@ json run_eval(const EvalConfig& config) {
   const auto start = std::chrono::steady_clock::now();
   if (config.policies.empty()) throw std::runtime_error("policies: nothing to evaluate");
   const auto device = apply_runtime(config.runtime.device, config.runtime.threads);
+  const Precision precision = choose_precision(config.precision, device, "precision");
+  std::cerr << "eval: " << precision.describe() << "\n";
   const fs::path out(config.out_dir);
   fs::create_directories(out);
   save_resolved_config(out, config);
@@ -405,10 +408,15 @@ json run_eval(const EvalConfig& config) {
     c.reward_tokenizer = *rm.tokenizer;
     c.reward_model = reward_model_from_checkpoint(rm, device, config.reward_from);
   }
-  HelpfulSamples helpful = measure_helpful(c);
-  measure_honest(c);
-  const json reward_model_json = measure_harmless(c);
-  measure_costs(c, out);
+  HelpfulSamples helpful;
+  json reward_model_json;
+  {
+    BF16Autocast autocast(precision.bf16, device);  // sampling and every scoring pass
+    helpful = measure_helpful(c);
+    measure_honest(c);
+    reward_model_json = measure_harmless(c);
+    measure_costs(c, out);
+  }
   const json& table = c.table;
   const auto& prompts = helpful.prompts;
 
@@ -430,11 +438,12 @@ json run_eval(const EvalConfig& config) {
                {"labeling", labeling},
                {"notes", config.notes},
                {"stage_seconds", config.stage_seconds},
+               {"precision", precision.to_json()},
                {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()},
                {"created_at", now_utc()}};
   write_file_atomic(out / "eval.json", eval.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
   save_summary(out, {{"table", table}, {"reward_model", reward_model_json}, {"labeling", labeling},
-                     {"seconds", eval["seconds"]}});
+                     {"seconds", eval["seconds"]}, {"precision", eval["precision"]}});
   std::vector<StageMetrics> stages;
   for (const auto& dir : config.run_dirs) stages.push_back(read_stage_metrics(fs::path(dir).filename().string(), dir));
   write_report(out / "report.html", eval, stages);

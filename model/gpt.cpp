@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "io/error.h"
+#include "model/precision.h"
 #include "text/strings.h"
 
 namespace rlhf {
@@ -20,7 +21,8 @@ namespace {
 // frontend's F::linear (inside torch::nn::Linear) does matmul + add for 3-D input and adds a copy of
 // each weight gradient through weight.t().
 torch::Tensor linear_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias = {}) {
-  if (x.numel() != x.size(-1)) return torch::linear(x, weight, bias);
+  // Under autocast too: CPU autocast casts linear's operands to bf16, not addmv's.
+  if (x.numel() != x.size(-1) || bf16_autocast_enabled(x.device())) return torch::linear(x, weight, bias);
   auto shape = x.sizes().vec();
   shape.back() = weight.size(0);
   auto row = x.reshape({x.size(-1)});                                           // (in)
@@ -237,11 +239,14 @@ torch::Tensor GPTImpl::loss(const torch::Tensor& logits, const torch::Tensor& ta
 
 KVCache GPTImpl::make_cache(int64_t batch, int64_t max_length) const {
   auto weight = transformer->wte->weight;
+  // Under bf16 autocast the keys and values arrive in bf16: a cache in the weights' fp32 would be
+  // cast back to bf16 for attention at every step.
+  const auto options = bf16_autocast_enabled(weight.device()) ? weight.options().dtype(torch::kBFloat16) : weight.options();
   const int64_t hs = config_.head_size();
   KVCache cache;
   for (int64_t i = 0; i < config_.n_layer; ++i) {
-    cache.k.push_back(torch::empty({batch, config_.n_head, max_length, hs}, weight.options()));
-    cache.v.push_back(torch::empty({batch, config_.n_head, max_length, hs}, weight.options()));
+    cache.k.push_back(torch::empty({batch, config_.n_head, max_length, hs}, options));
+    cache.v.push_back(torch::empty({batch, config_.n_head, max_length, hs}, options));
   }
   return cache;
 }

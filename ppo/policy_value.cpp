@@ -1,5 +1,6 @@
 #include "ppo/policy_value.h"
 
+#include <iostream>
 #include <stdexcept>
 
 #include "model/model_io.h"
@@ -45,6 +46,16 @@ ValueModelImpl::ValueModelImpl(const std::optional<GPTConfig>& trunk_config, int
   head->bias.zero_();
 }
 
+void ValueModelImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (!gpt.is_empty()) gpt->train(on);
+}
+
+void PolicyValueImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  policy->train(on);
+}
+
 PolicyValueImpl::PolicyValueImpl(const GPTConfig& policy_config, const std::optional<GPTConfig>& value_trunk_config) {
   policy = GPT(policy_config);
   register_module("transformer", policy->transformer);  // GPT-2 names: the checkpoint is a policy checkpoint
@@ -81,8 +92,23 @@ torch::Tensor response_logprobs(GPT& model, const torch::Tensor& ids, const torc
   return pick(log_softmax_at(logits, temperature), ids.narrow(1, prompt_length, N));
 }
 
+bool same_vocabulary(const Tokenizer& a, const Tokenizer& b) {
+  if (a.vocab_size() != b.vocab_size()) return false;
+  for (int64_t id = 0; id < a.vocab_size(); ++id)
+    if (a.decode_token(static_cast<TokenId>(id)) != b.decode_token(static_cast<TokenId>(id))) return false;
+  return true;
+}
+
 PolicyValue make_policy_value(const Checkpoint& policy_init, const Checkpoint* reward_init, bool shared_value,
                               torch::Device device) {
+  // The value trunk reads the policy's token ids: a reward model over another vocabulary (which
+  // the scorer handles, through text) cannot start it.
+  if (reward_init && !shared_value && policy_init.tokenizer && reward_init->tokenizer &&
+      !same_vocabulary(*policy_init.tokenizer, *reward_init->tokenizer)) {
+    std::cerr << "ppo: the reward model's tokenizer is not the policy's: the value trunk starts from the policy, "
+                 "with a zero head\n";
+    reward_init = nullptr;
+  }
   std::optional<GPTConfig> trunk;
   if (!shared_value) trunk = reward_init ? reward_init->model : policy_init.model;
   PolicyValue model(policy_init.model, trunk);

@@ -22,6 +22,8 @@ class ValueModelImpl : public torch::nn::Module {
   // trunk_config: the value trunk's architecture; nullopt reads the policy's hidden states instead.
   ValueModelImpl(const std::optional<GPTConfig>& trunk_config, int64_t n_embd);
   bool shared() const { return gpt.is_empty(); }
+  // Also the unregistered GPT wrapper's flag (see PolicyValueImpl::train).
+  void train(bool on = true) override;
 
   GPT gpt{nullptr};                // registered as "transformer" when the value has its own trunk
   torch::nn::Linear head{nullptr}; // hidden state -> value of that state
@@ -42,11 +44,18 @@ class PolicyValueImpl : public torch::nn::Module {
   // ids (B, P + N), attention_mask (B, P + N); response tokens are ids[:, P:].
   ResponseEvaluation evaluate(const torch::Tensor& ids, const torch::Tensor& attention_mask, int64_t prompt_length,
                               double temperature, bool with_entropy);
+  // Only the policy's transformer is registered (GPT-2 names), so Module::train would leave the
+  // GPT wrapper's own flag behind; generate() saves and restores that flag, and would put the
+  // transformer back into training mode (dropout on) after sampling from a policy in eval mode.
+  void train(bool on = true) override;
 
   GPT policy{nullptr};
   ValueModel value{nullptr};
 };
 TORCH_MODULE(PolicyValue);
+
+// Whether two tokenizers give every id the same bytes (and so the same embedding row its meaning).
+bool same_vocabulary(const Tokenizer& a, const Tokenizer& b);
 
 // Log-probs of the response tokens under a plain GPT (the frozen reference): (B, N).
 torch::Tensor response_logprobs(GPT& model, const torch::Tensor& ids, const torch::Tensor& attention_mask,
@@ -55,7 +64,9 @@ torch::Tensor response_logprobs(GPT& model, const torch::Tensor& ids, const torc
 // A new policy/value pair: the policy from `policy_init`; the value trunk and head from a reward
 // checkpoint (its normalisation folded into the head, so the initial values are on the normalised
 // reward's scale), or from the policy's trunk with a zero head when there is no reward model.
-// shared_value puts the head on the policy's trunk instead.
+// shared_value puts the head on the policy's trunk instead. A reward model whose tokenizer is not the
+// policy's cannot start the value trunk (it would read ids of another vocabulary): the value then
+// starts from the policy, and a line on stderr says so.
 PolicyValue make_policy_value(const Checkpoint& policy_init, const Checkpoint* reward_init, bool shared_value,
                               torch::Device device);
 

@@ -47,7 +47,7 @@ struct PpoConfig {
   double weight_decay = 0.0;
   double beta1 = 0.9, beta2 = 0.95;
   double grad_clip = 1.0;
-  std::string precision = "auto";  // training forward passes: auto (bf16 autocast on CUDA, fp32 on the CPU), bf16, fp32
+  std::string precision = "auto";  // rollouts, scoring and training: auto, bf16 or fp32 (model/precision.h)
 
   double gamma = 1.0;             // no discount within a response (Ziegler et al.)
   double lambda = 0.95;           // GAE lambda (Ziegler et al.; TRL)

@@ -132,7 +132,8 @@ json run_ppo(const PpoConfig& config, bool resume) {
                   {"samples", state.samples},
                   {"seconds", state.seconds},
                   {"samples_per_s", static_cast<double>(state.samples) / std::max(1e-9, state.seconds)},
-                  {"policy", (out / "last").string()}};
+                  {"policy", (out / "last").string()},
+                  {"precision", trainer.precision().to_json()}};
   save_summary(out, summary);
   return summary;
 }

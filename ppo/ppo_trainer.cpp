@@ -11,10 +11,10 @@
 #include "dist/runtime.h"
 #include "io/error.h"
 #include "model/model_io.h"
+#include "model/precision.h"
 #include "ppo/advantages.h"
 #include "ppo/losses.h"
 #include "ppo/rollout.h"
-#include "train/autocast.h"
 #include "train/optimizer.h"
 #include "train/seed.h"
 #include "train/trainer.h"
@@ -98,6 +98,11 @@ void check_ppo_config(const PpoConfig& c) {
   require(c.sampling.max_new_tokens > 0, "sampling.max_new_tokens must be > 0");
   require(!c.sampling.greedy, "sampling.greedy: PPO needs sampled (on-policy) responses");
   require(c.sampling.temperature > 0, "sampling.temperature must be > 0");
+  // Ratios, KL and entropy are taken under softmax(logits / temperature): a filtered sampler would
+  // make every update off-policy. (Stop strings only end a response; each token is still drawn from
+  // that distribution.)
+  require(c.sampling.top_k == 0, "sampling.top_k: PPO samples from the full distribution its ratios and KL use (set 0)");
+  require(c.sampling.top_p == 1.0, "sampling.top_p: PPO samples from the full distribution its ratios and KL use (set 1)");
   require(c.data.max_prompt_tokens > 0, "data.max_prompt_tokens must be > 0");
   require(!c.reward_from.empty() || !c.rule_reward.words.empty(),
           "reward_from: a reward checkpoint is needed (or rule_reward.words for a programmatic reward)");
@@ -108,6 +113,7 @@ void check_ppo_config(const PpoConfig& c) {
 PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const Checkpoint* resume_from)
     : config_(config),
       device_(apply_runtime(config.runtime.device, config.runtime.threads)),
+      precision_(choose_precision(config.precision, device_, "precision")),
       dist_(distributed()),
       kl_controller_(config.kl) {
   check_ppo_config(config);
@@ -132,6 +138,7 @@ PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const C
   dist_.broadcast_parameters(*model_);
   prompts_ = load_prompt_pool(config.data);
   std::cerr << "ppo: " << prompts_.train.size() << " training / " << prompts_.eval.size() << " held-out prompts\n";
+  if (dist_.is_main()) std::cerr << "ppo: " << precision_.describe() << "\n";
   if (config.ptx_coef > 0) {
     const fs::path tokenizer_dir = out_dir / "tokenizer";
     dist_.main_first("waiting for rank 0 to tokenize the PPO-ptx corpus", [&] {
@@ -173,6 +180,7 @@ json PpoTrainer::held_out_score() {
   if (!prompts.empty()) {
     SamplingConfig sampling = config_.sampling;
     sampling.seed = sampling_seed(0, 7);
+    BF16Autocast autocast(precision_.bf16, device_);
     Rollout r = sample_rollout(model_->policy, prompts, ids, sampling, *tokenizer_, config_.minibatch_size);
     auto scores = scorer_->score(r, *tokenizer_).to(torch::kDouble);           // (B)
     evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
@@ -210,13 +218,23 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   }
   SamplingConfig sampling = config_.sampling;
   sampling.seed = sampling_seed(iteration, 6);
-  Rollout r = sample_rollout(model_->policy, batch_prompts, batch_ids, sampling, *tokenizer_, config_.minibatch_size);
+  Rollout r;
+  {
+    BF16Autocast autocast(precision_.bf16, device_);
+    r = sample_rollout(model_->policy, batch_prompts, batch_ids, sampling, *tokenizer_, config_.minibatch_size);
+  }
   const double rollout_s = seconds_since(t0);
 
-  // 2. Scores, log-probs of policy and reference, values; KL-shaped rewards; advantages.
+  // 2. Scores, log-probs of policy and reference, values; KL-shaped rewards; advantages. The
+  // log-probs are computed in the precision of the training forward below, so that the first
+  // minibatch's ratio is exactly 1.
   const auto t1 = Clock::now();
-  auto raw_scores = scorer_->score(r, *tokenizer_);                             // (B)
-  evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
+  torch::Tensor raw_scores;
+  {
+    BF16Autocast autocast(precision_.bf16, device_);
+    raw_scores = scorer_->score(r, *tokenizer_);                                // (B)
+    evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
+  }
   const double beta = kl_controller_.beta();
   shape_rewards(r, raw_scores, {beta, config_.kl.estimator, config_.score_clip, config_.missing_eos_penalty,
                                 config_.gamma, config_.lambda, config_.whiten_advantages, &dist_});
@@ -242,28 +260,27 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   const int64_t minibatches_per_epoch = config_.rollout_size / config_.minibatch_size;
   const double rank_share = 1.0 / static_cast<double>(dist_.world_size());
   const std::vector<torch::Tensor> parameters = model_->parameters();
-  const bool bf16 = use_bf16_autocast(config_.precision, device_, "precision");
   for (int64_t epoch = 0; epoch < config_.ppo_epochs && !early_stop; ++epoch) {
     auto order = torch::randperm(r.size(), generator, torch::kLong);
     for (int64_t k = 0, first = 0; k < minibatches_per_epoch && !early_stop; ++k, first += M) {
       auto rows = order.narrow(0, first, M);
       auto mask = take_rows(r.mask, rows);                                       // (M, N)
       ResponseEvaluation out;
+      torch::Tensor lm = torch::zeros({}, torch::TensorOptions().device(device_));
       {
-        BF16Autocast autocast(bf16);
+        // Forward passes only, and one scope per minibatch: autocast caches the bf16 copies of the
+        // weights until its scope ends, and the optimizer step below changes them.
+        BF16Autocast autocast(precision_.bf16, device_);
         out = model_->evaluate(take_rows(r.ids, rows), take_rows(r.attention_mask, rows), r.prompt_length,
                                config_.sampling.temperature, /*with_entropy=*/true);
+        if (ptx_) lm = ptx_loss(iteration, minibatches);
       }
       auto pl = policy_loss(out.logprobs, take_rows(r.logprobs, rows), take_rows(r.advantages, rows), mask,
                             config_.clip_range);
       auto vl = value_loss(out.values, take_rows(r.values, rows), take_rows(r.returns, rows), mask, config_.value_clip);
       auto entropy = masked_mean(out.entropy, mask);
       auto loss = pl.loss + config_.vf_coef * vl.loss - config_.entropy_coef * entropy;
-      auto lm = torch::zeros({}, loss.options());
-      if (ptx_) {
-        lm = ptx_loss(iteration, minibatches);
-        loss = loss + config_.ptx_coef * lm;
-      }
+      if (ptx_) loss = loss + config_.ptx_coef * lm;
       optimizer_->zero_grad();
       (loss * rank_share).backward();
       dist_.all_reduce_gradients(parameters);

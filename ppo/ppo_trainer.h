@@ -13,6 +13,7 @@
 #include "dist/distributed.h"
 #include "model/checkpoint.h"
 #include "model/gpt.h"
+#include "model/precision.h"
 #include "ppo/kl.h"
 #include "ppo/policy_value.h"
 #include "ppo/ppo_config.h"
@@ -45,6 +46,7 @@ class PpoTrainer {
   Scorer& scorer() { return *scorer_; }
   torch::optim::Optimizer& optimizer() { return *optimizer_; }
   KlController& kl_controller() { return kl_controller_; }
+  const Precision& precision() const { return precision_; }
   const PromptPool& prompts() const { return prompts_; }
 
  private:
@@ -54,6 +56,7 @@ class PpoTrainer {
 
   PpoConfig config_;
   torch::Device device_;
+  Precision precision_;  // one choice for rollouts, scoring and training
   Distributed& dist_;  // data parallel: this rank's share of every rollout (dist/distributed.h)
   std::optional<Tokenizer> tokenizer_;
   int64_t block_size_ = 0;

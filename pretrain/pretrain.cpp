@@ -122,7 +122,8 @@ json run_pretrain(const PretrainConfig& input_config, bool resume) {
                   {"tokens_per_s", result.tokens_per_s},
                   {"steps", result.steps},
                   {"seconds", result.seconds},
-                  {"parameters", model->num_parameters()}};
+                  {"parameters", model->num_parameters()},
+                  {"precision", result.precision.to_json()}};
   save_summary(out, summary);
   return summary;
 }

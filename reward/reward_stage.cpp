@@ -12,6 +12,7 @@
 #include "io/files.h"
 #include "io/stable_hash.h"
 #include "model/model_io.h"
+#include "model/precision.h"
 #include "reward/reward_model.h"
 #include "text/chat_format.h"
 #include "text/demonstrations.h"
@@ -237,6 +238,7 @@ json evaluate_and_normalize(const Tokenizer& tokenizer, const RewardData& data, 
   auto best = load_checkpoint(out / "best");
   RewardModel model = reward_model_from_checkpoint(best, device, (out / "best").string());
   torch::NoGradGuard no_grad;
+  BF16Autocast autocast(result.precision.bf16, device);  // as it trained, and as PPO will score
   auto eval_stats = evaluate_pairs(model, data.eval, config.train.batch_size, device);
   std::vector<TokenizedGroup> train_sample(data.train.begin(), data.train.begin() + std::min<size_t>(data.train.size(), 500));
   auto train_stats = evaluate_pairs(model, train_sample, config.train.batch_size, device);
@@ -265,7 +267,8 @@ json evaluate_and_normalize(const Tokenizer& tokenizer, const RewardData& data, 
           {"train_loss_first", result.loss_first},
           {"train_loss_last", result.loss_last},
           {"steps", result.steps},
-          {"seconds", result.seconds}};
+          {"seconds", result.seconds},
+          {"precision", result.precision.to_json()}};
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "io/files.h"
 #include "io/stable_hash.h"
 #include "model/model_io.h"
+#include "model/precision.h"
 #include "train/optimizer.h"
 #include "train/seed.h"
 #include "train/trainer.h"
@@ -128,6 +129,7 @@ json run_sft(const SftConfig& config, bool resume) {
   double base_eval_loss;
   {
     torch::NoGradGuard no_grad;
+    BF16Autocast autocast(choose_precision(config.train.precision, device, "sft: train.precision").bf16, device);
     base_eval_loss = eval_loss(model, data.eval, config.train.batch_size);
   }
   std::cerr << "sft: held-out response loss of " << config.init_from << ": " << base_eval_loss << "\n";
@@ -185,7 +187,8 @@ json run_sft(const SftConfig& config, bool resume) {
                   {"tokens_per_s", result.tokens_per_s},
                   {"seconds", result.seconds},
                   {"train_examples", data.train.size()},
-                  {"eval_examples", data.eval.size()}};
+                  {"eval_examples", data.eval.size()},
+                  {"precision", result.precision.to_json()}};
   save_summary(out, summary);
   return summary;
 }

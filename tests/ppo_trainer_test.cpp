@@ -52,6 +52,22 @@ TEST(PpoTrainer, TheFirstMinibatchRatioIsExactlyOneAndTheFirstKlIsZero) {
   EXPECT_EQ(second["minibatches"].get<int64_t>(), 4);  // 2 epochs x 8 / 4
 }
 
+// Under bf16 autocast (forced, so that every CPU runs it: oneDNN emulates bf16 where it has no
+// units) the rollout's log-probs come from the same bf16 forward the first minibatch recomputes.
+TEST(PpoTrainer, TheFirstMinibatchRatioIsExactlyOneUnderBf16Autocast) {
+  test::TempDir tmp;
+  auto config = test::tiny_ppo_config(tmp.path());
+  config.precision = "bf16";
+  PpoTrainer trainer(config, tmp / "ppo", nullptr);
+  EXPECT_TRUE(trainer.precision().bf16);
+  auto first = trainer.run_iteration(0).metrics;
+  EXPECT_EQ(first["first_ratio"].get<double>(), 1.0);
+  EXPECT_EQ(first["kl"].get<double>(), 0.0);
+  auto second = trainer.run_iteration(1).metrics;
+  EXPECT_EQ(second["first_ratio"].get<double>(), 1.0);
+  EXPECT_TRUE(std::isfinite(second["policy_loss"].get<double>()));
+}
+
 TEST(PpoTrainer, TheValueStartsFromTheRewardModelWithItsNormalisationFolded) {
   test::TempDir tmp;
   auto config = test::tiny_ppo_config(tmp.path());
@@ -144,6 +160,27 @@ TEST(PpoStage, BadSettingsAreRefusedByName) {
   c.sampling.max_new_tokens = 64;  // the whole 64-token context
   expect_error(c, "sampling.max_new_tokens");
   EXPECT_THROW(run_ppo(config, true), std::runtime_error);  // nothing to resume
+}
+
+TEST(PpoStage, FilteredSamplersAreRefusedBecauseTheUpdateWouldBeOffPolicy) {
+  test::TempDir tmp;
+  auto config = test::tiny_ppo_config(tmp.path());
+  auto expect_refused = [](const PpoConfig& c, const std::string& field) {
+    try {
+      check_ppo_config(c);
+      FAIL() << field << " accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  };
+  config.sampling.top_k = 50;
+  expect_refused(config, "sampling.top_k");
+  config.sampling.top_k = 0;
+  config.sampling.top_p = 0.9;
+  expect_refused(config, "sampling.top_p");
+  config.sampling.top_p = 1.0;
+  config.sampling.stop_strings = {"\nUser:"};  // only ends responses: still on-policy
+  EXPECT_NO_THROW(check_ppo_config(config));
 }
 
 }  // namespace

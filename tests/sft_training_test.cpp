@@ -5,6 +5,7 @@
 
 #include "io/atomic_file.h"
 #include "model/checkpoint.h"
+#include "model/precision.h"
 #include "model/state_dict.h"
 #include "sft/sft.h"
 #include "sft_test_util.h"
@@ -107,9 +108,12 @@ class SftRunTest : public ::testing::Test {
   test::TempDir tmp;
 };
 
+// In fp32: under bf16 autocast one row and eight round differently (oneDNN's blocking follows the shape).
 TEST_F(SftRunTest, GradientAccumulationOneByEightEqualsEightByOne) {
-  run_sft(config("big", 8, 1), false);
-  run_sft(config("accum", 1, 8), false);
+  auto big = config("big", 8, 1), accum = config("accum", 1, 8);
+  big.train.precision = accum.train.precision = "fp32";
+  run_sft(big, false);
+  run_sft(accum, false);
   auto a = weights("big"), b = weights("accum");
   double worst = 0.0;
   for (const auto& [name, t] : a) worst = std::max(worst, test::max_abs_diff(t, b.at(name)));
@@ -143,6 +147,21 @@ TEST_F(SftRunTest, OutputsHaveSummaryConfigAndCheckpoints) {
   EXPECT_TRUE(is_native_checkpoint(tmp / "out" / "best"));
   EXPECT_TRUE(has_optimizer_state(tmp / "out" / "last"));
   EXPECT_EQ(summary["steps"], 6);
+  const Precision chosen = choose_precision("auto", torch::kCPU, "train.precision");
+  EXPECT_EQ(summary["precision"], chosen.to_json());
+}
+
+// bf16 autocast is forced, so that every CPU runs it (emulated where it has no bf16 units).
+TEST_F(SftRunTest, Bf16AutocastTrainsToTheFp32LossAndKeepsFloatWeights) {
+  auto fp32 = config("fp32", 4, 1), bf16 = config("bf16", 4, 1);
+  fp32.train.precision = "fp32", bf16.train.precision = "bf16";
+  auto a = run_sft(fp32, false), b = run_sft(bf16, false);
+  EXPECT_EQ(b["precision"]["autocast"], "bf16");
+  EXPECT_EQ(a["precision"]["autocast"], "off");
+  EXPECT_LT(b["eval_loss"].get<double>(), b["base_eval_loss"].get<double>());
+  EXPECT_NEAR(a["eval_loss"].get<double>(), b["eval_loss"].get<double>(), 0.05);
+  EXPECT_NE(a["eval_loss"].get<double>(), b["eval_loss"].get<double>());  // it did run in bf16
+  for (const auto& [name, t] : weights("bf16")) EXPECT_EQ(t.scalar_type(), torch::kFloat) << name;
 }
 
 TEST_F(SftRunTest, ResumeWithoutACheckpointIsAClearError) {

@@ -24,7 +24,7 @@ struct TrainConfig {
   int64_t log_every = 10;          // steps between metrics.jsonl lines
   uint64_t seed = 1337;
   int64_t stop_at = 0;             // > 0: stop after this many steps with a checkpoint (continue with --resume)
-  std::string precision = "auto";  // auto: bf16 autocast on CUDA, fp32 on the CPU; or "bf16" / "fp32"
+  std::string precision = "auto";  // auto, bf16 or fp32 (model/precision.h): auto is bf16 autocast where the device has bf16 units
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, max_steps, batch_size, grad_accum, lr, min_lr,
                                                 warmup_steps, weight_decay, beta1, beta2, grad_clip, eval_every,

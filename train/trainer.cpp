@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "dist/distributed.h"
+#include "model/precision.h"
 #include "model/state_dict.h"
-#include "train/autocast.h"
 #include "train/loop_output.h"
 #include "train/optimizer.h"
 #include "train/seed.h"
@@ -99,8 +99,10 @@ class StepMeter {
   int64_t window_tokens_ = 0, window_steps_ = 0;
 };
 
-json evaluate(torch::nn::Module& model, const TrainerHooks& hooks) {
+// Evaluation runs in the precision the steps train in.
+json evaluate(torch::nn::Module& model, const TrainerHooks& hooks, const Precision& precision, const torch::Device& device) {
   torch::NoGradGuard no_grad;
+  BF16Autocast autocast(precision.bf16, device);
   model.eval();
   json result = hooks.evaluate();
   model.train();
@@ -138,12 +140,13 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
   state.world_size = dist.world_size();
   dist.broadcast_parameters(model);  // one start for every rank, whatever each one loaded or initialised
   std::vector<torch::Tensor> parameters = model.parameters();
-  const bool bf16 = !parameters.empty() &&
-                    use_bf16_autocast(config.precision, parameters.front().device(), stage + ": train.precision");
+  const torch::Device device = parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
+  const Precision precision = choose_precision(config.precision, device, stage + ": train.precision");
   StepMeter meter(/*read_every_step=*/parameters.empty() || !parameters.front().device().is_cuda());
   LoopOutput output(dist.is_main(), out_dir, stage, config.max_steps, resume, state.next_step - 1);
   if (resume) output.message(stage + ": resuming at step " + std::to_string(state.next_step));
   if (dist.active()) output.message(stage + ": data parallel on " + std::to_string(dist.world_size()) + " processes");
+  output.message(stage + ": " + precision.describe());
 
   model.train();
   TrainSummary summary;
@@ -161,7 +164,7 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
     for (auto& micro_loss : plan.micro_losses) {
       torch::Tensor l;
       {
-        BF16Autocast autocast(bf16);  // the forward pass only; backward follows the recorded casts
+        BF16Autocast autocast(precision.bf16, device);  // the forward pass only; backward follows the recorded casts
         l = micro_loss();
       }
       l.backward();
@@ -199,7 +202,7 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
       meter.start_window();
     }
     if (eval_step) {
-      json eval = evaluate(model, hooks);
+      json eval = evaluate(model, hooks, precision, device);
       const double metric = eval.at(hooks.eval_metric).get<double>();
       json line = eval;
       line["step"] = step;
@@ -230,6 +233,7 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
   summary.best_eval = state.best_eval;
   summary.tokens_seen = state.tokens_seen;
   summary.seconds = state.seconds;
+  summary.precision = precision;
   summary.tokens_per_s = state.seconds > 0 ? state.tokens_seen / state.seconds : 0.0;
   return summary;
 }

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/checkpoint.h"
+#include "model/precision.h"
 #include "train/train_config.h"
 
 namespace rlhf {
@@ -41,6 +42,7 @@ struct TrainSummary {
   int64_t tokens_seen = 0;
   double tokens_per_s = 0.0;
   double seconds = 0.0;
+  Precision precision;  // what the steps and evaluations ran in
 };
 
 // Writes OUT/metrics.jsonl, OUT/last, OUT/best. With resume, continues from OUT/last.

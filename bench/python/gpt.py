@@ -117,7 +117,10 @@ class GPT(nn.Module):
         c = self.config
         shape = (batch, c.n_head, max_len, c.n_embd // c.n_head)
         w = self.transformer.wte.weight  # the cache lives where the weights are, in their dtype
-        return [(torch.empty(shape, device=w.device, dtype=w.dtype), torch.empty(shape, device=w.device, dtype=w.dtype))
+        dtype = w.dtype
+        if torch.is_autocast_enabled(w.device.type) and torch.get_autocast_dtype(w.device.type) == torch.bfloat16:
+            dtype = torch.bfloat16  # under autocast the keys and values arrive in bf16 (as ours)
+        return [(torch.empty(shape, device=w.device, dtype=dtype), torch.empty(shape, device=w.device, dtype=dtype))
                 for _ in range(c.n_layer)]
 
     def forward(self, idx, targets=None, cache=None, pos=0):

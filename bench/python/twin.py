@@ -1,15 +1,17 @@
 """The Python twin of bench_speed (bench/speed.cpp): the same figures, arguments and JSON output,
 written as a careful PyTorch user would (nanoGPT's train step and sampling loop).
-    .venv/bin/python bench/python/twin.py sgemm    [--n 2048] [--repeats 5]
+    .venv/bin/python bench/python/twin.py sgemm    [--n 2048] [--repeats 5] [--dtype fp32|bf16]
     .venv/bin/python bench/python/twin.py train    --model L,H,C,BLOCK,V --batch B --seq T [--steps N]
-                                                   [--device cuda [--autocast bf16] [--compile]]
+                                                   [--device cpu|cuda] [--autocast bf16] [--compile]
     .venv/bin/python bench/python/twin.py generate --model L,H,C,BLOCK,V --batch B --prompt P --new N
-                                                   [--no-cache] [--device cuda] [--dtype bf16]
+                                                   [--no-cache] [--device cpu|cuda] [--autocast bf16] [--dtype bf16]
 train and generate take --profile FILE: a Chrome trace of the timed part (bench/profile_summary.py).
 Runs on the project's virtual environment (.venv, scripts/setup.sh and bench/setup.sh): the torch
 2.11.0 wheel whose LibTorch our binary links, so both sides call the same kernels. Threads as ours
 (dist/runtime.cpp configure_threads): torch.set_num_threads(all cores), LibTorch's one OpenMP pool,
 which runs the matmuls (MKL, oneDNN) and every other op.
+--autocast bf16: torch.autocast(device, bfloat16) around forward + loss in train and around the whole
+of generate, as ours under precision bf16; --compile: torch.compile (inductor) of the model.
 On CUDA (bench/gpu/device_check.sh) the train step is nanoGPT's: torch.autocast bf16 around
 forward + loss (--autocast bf16), optionally torch.compile (--compile), fused AdamW, no loss.item()
 per step, the steps timed together with one torch.cuda.synchronize() before each clock read (as
@@ -34,18 +36,6 @@ def configure_threads():
     torch's own default counts physical cores, ours every logical one (hardware_concurrency)."""
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     return torch.get_num_threads()
-
-
-def sgemm_gflops(n, repeats):
-    """Best of `repeats` (n x n) @ (n x n) float matmuls."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    c = torch.mm(a, b)  # warm-up
-    best = 1e30
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        torch.mm(a, b, out=c)
-        best = min(best, time.perf_counter() - t0)
-    return 2.0 * n ** 3 / best / 1e9
 
 
 @contextlib.contextmanager
@@ -85,19 +75,33 @@ def fused_adamw(opt):
 
 
 def autocast_context(args):
-    """torch.autocast bf16 around forward + loss, as our BF16Autocast; nothing on the CPU (fp32)."""
+    """torch.autocast bf16 around forward + loss, as our BF16Autocast (on the CPU or CUDA)."""
     if args.autocast == "bf16":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+        return torch.autocast(args.device, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def matmul_gflops(n, repeats, dtype):
+    """Best of `repeats` (n x n) @ (n x n) matmuls in `dtype`: the peak a train step is measured against."""
+    a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+    c = torch.mm(a, b)  # warm-up
+    best = 1e30
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        torch.mm(a, b, out=c)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n ** 3 / best / 1e9
 
 
 def train(args):
     if args.device == "cuda":
         return train_cuda(args)
-    peak = sgemm_gflops(2048, 5)
+    peak = matmul_gflops(2048, 5, torch.float32)
+    peak_bf16 = matmul_gflops(2048, 5, torch.bfloat16)
     torch.manual_seed(0)
     model = GPT(GPTConfig.parse(args.model))
     model.train()
+    step_model = torch.compile(model) if args.compile else model
     lr = 6e-4
     opt = make_adamw(model, lr, 0.1, args.foreach)
     B, T = args.batch, args.seq
@@ -106,15 +110,19 @@ def train(args):
     step_s, fwd_s, bwd_s, clip_s, opt_s, faults = [], [], [], [], [], []
     minflt = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_minflt  # noqa: E731
     profile = contextlib.ExitStack()
-    for s in range(-1, args.steps):  # step -1: warm-up
+    warmup = args.warmup if args.warmup >= 0 else (3 if args.compile else 1)  # compile: the first calls trace
+    t_warm = time.perf_counter()
+    for s in range(-warmup, args.steps):
         if s == 0:
+            warmup_s = time.perf_counter() - t_warm
             profile.enter_context(maybe_profile(args.profile))
         f0 = minflt()
         t0 = time.perf_counter()
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad(set_to_none=True)
-        _, loss = model(x, y)
+        with autocast_context(args):
+            _, loss = step_model(x, y)
         t1, f1 = time.perf_counter(), minflt()
         loss.backward()
         t2, f2 = time.perf_counter(), minflt()
@@ -132,8 +140,9 @@ def train(args):
     fpt = flops_per_token(model, T)
     tokens_per_s = B * T / med(step_s)
     return dict(tokens_per_s=tokens_per_s, model_gflops=fpt * tokens_per_s / 1e9, sgemm_gflops=peak,
-                flops_per_token=fpt, step_s=med(step_s), forward_s=med(fwd_s), backward_s=med(bwd_s),
-                clip_s=med(clip_s), adamw_s=med(opt_s), foreach=args.foreach, model=model_json(model),
+                bf16_matmul_gflops=peak_bf16, flops_per_token=fpt, step_s=med(step_s), forward_s=med(fwd_s),
+                backward_s=med(bwd_s), clip_s=med(clip_s), adamw_s=med(opt_s), foreach=args.foreach,
+                autocast=args.autocast, compile=args.compile, warmup_s=warmup_s, model=model_json(model),
                 page_faults_per_step=dict(forward=med([f[0] for f in faults]), backward=med([f[1] for f in faults]),
                                           clip_adamw=med([f[2] for f in faults])))
 
@@ -223,15 +232,16 @@ def generate(args):
         model.to(device=args.device, dtype=torch.bfloat16 if args.dtype == "bf16" else torch.float32)
         idx = idx.to(args.device)
     sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
-    generate_tokens(model, idx, 8, use_cache=args.cache)  # warm-up
-    sync()
-    with maybe_profile(args.profile):
-        t0 = time.perf_counter()
-        out = generate_tokens(model, idx, args.new, use_cache=args.cache)
+    with autocast_context(args):
+        generate_tokens(model, idx, 8, use_cache=args.cache)  # warm-up
         sync()
-        s = time.perf_counter() - t0
+        with maybe_profile(args.profile):
+            t0 = time.perf_counter()
+            out = generate_tokens(model, idx, args.new, use_cache=args.cache)
+            sync()
+            s = time.perf_counter() - t0
     assert out.size(1) == args.new
-    result = dict(tokens_per_s=args.batch * args.new / s, seconds=s, model=model_json(model))
+    result = dict(tokens_per_s=args.batch * args.new / s, seconds=s, autocast=args.autocast, model=model_json(model))
     if args.device == "cuda" or args.dtype == "bf16":
         result.update(device=args.device, dtype=args.dtype)
     return result
@@ -254,18 +264,17 @@ def main():
     # only) and nanoGPT keeps that; --foreach: the multi-tensor loop, as ours (ForeachAdamW).
     p.add_argument("--foreach", action="store_true")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="train and generate")
-    p.add_argument("--autocast", choices=["none", "bf16"], default="none", help="train on CUDA: torch.autocast bf16")
-    p.add_argument("--compile", action="store_true", help="train on CUDA: torch.compile the model")
-    p.add_argument("--warmup", type=int, default=-1, help="train on CUDA: untimed steps first (-1: 3, 5 compiled)")
-    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32", help="generate: the weights' dtype")
+    p.add_argument("--autocast", choices=["none", "bf16"], default="none", help="train, generate: torch.autocast bf16 (CPU or CUDA)")
+    p.add_argument("--compile", action="store_true", help="train: torch.compile the model (inductor)")
+    p.add_argument("--warmup", type=int, default=-1, help="train: untimed steps first (-1: CPU 1, 3 compiled; CUDA 3, 5 compiled)")
+    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32", help="generate: the weights' dtype; sgemm: the matrices'")
     args = p.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit(f"twin.py: --device cuda: CUDA is not available (torch {torch.__version__}); use --device cpu")
-    if args.device == "cpu" and (args.autocast != "none" or args.compile):
-        sys.exit("twin.py: --autocast and --compile are for --device cuda (the CPU figures run fp32, eager)")
     threads = configure_threads()
     if args.mode == "sgemm":
-        out = dict(gflops=sgemm_gflops(args.n, args.repeats), n=args.n)
+        dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
+        out = dict(gflops=matmul_gflops(args.n, args.repeats, dtype), n=args.n, dtype=args.dtype)
     elif args.mode == "train":
         out = train(args)
     else:
