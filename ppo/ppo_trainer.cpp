@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 
 #include "dist/runtime.h"
@@ -218,23 +219,17 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   }
   SamplingConfig sampling = config_.sampling;
   sampling.seed = sampling_seed(iteration, 6);
-  Rollout r;
-  {
-    BF16Autocast autocast(precision_.bf16, device_);
-    r = sample_rollout(model_->policy, batch_prompts, batch_ids, sampling, *tokenizer_, config_.minibatch_size);
-  }
+  // Sampling and scoring share one autocast scope (the weights are cast once); the log-probs are
+  // computed in the precision of the training forward below, so that the first ratio is exactly 1.
+  std::optional<BF16Autocast> autocast(std::in_place, precision_.bf16, device_);
+  Rollout r = sample_rollout(model_->policy, batch_prompts, batch_ids, sampling, *tokenizer_, config_.minibatch_size);
   const double rollout_s = seconds_since(t0);
 
-  // 2. Scores, log-probs of policy and reference, values; KL-shaped rewards; advantages. The
-  // log-probs are computed in the precision of the training forward below, so that the first
-  // minibatch's ratio is exactly 1.
+  // 2. Scores, log-probs of policy and reference, values; KL-shaped rewards; advantages.
   const auto t1 = Clock::now();
-  torch::Tensor raw_scores;
-  {
-    BF16Autocast autocast(precision_.bf16, device_);
-    raw_scores = scorer_->score(r, *tokenizer_);                                // (B)
-    evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
-  }
+  auto raw_scores = scorer_->score(r, *tokenizer_);                             // (B)
+  evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
+  autocast.reset();  // before the first optimizer step changes the weights it cached
   const double beta = kl_controller_.beta();
   shape_rewards(r, raw_scores, {beta, config_.kl.estimator, config_.score_clip, config_.missing_eos_penalty,
                                 config_.gamma, config_.lambda, config_.whiten_advantages, &dist_});

@@ -43,11 +43,6 @@ TEST(Precision, BadSettingsNameTheField) {
   }
 }
 
-TEST(Precision, TheCpuUnitsAreOneOfTheKnownKinds) {
-  const std::string units = cpu_bf16_units();
-  EXPECT_TRUE(units.empty() || units == "AMX" || units == "AVX512-BF16") << units;
-}
-
 TEST(BF16Autocast, ScopesNestAndRestoreTheThreadState) {
   ASSERT_FALSE(bf16_autocast_enabled(torch::kCPU));
   {

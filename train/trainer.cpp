@@ -142,7 +142,7 @@ TrainSummary run_training(torch::nn::Module& model, torch::optim::Optimizer& opt
   std::vector<torch::Tensor> parameters = model.parameters();
   const torch::Device device = parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
   const Precision precision = choose_precision(config.precision, device, stage + ": train.precision");
-  StepMeter meter(/*read_every_step=*/parameters.empty() || !parameters.front().device().is_cuda());
+  StepMeter meter(/*read_every_step=*/!device.is_cuda());
   LoopOutput output(dist.is_main(), out_dir, stage, config.max_steps, resume, state.next_step - 1);
   if (resume) output.message(stage + ": resuming at step " + std::to_string(state.next_step));
   if (dist.active()) output.message(stage + ": data parallel on " + std::to_string(dist.world_size()) + " processes");
