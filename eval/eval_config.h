@@ -9,6 +9,7 @@
 
 #include "dist/runtime_config.h"
 #include "model/generate.h"
+#include "text/data_split.h"
 
 namespace rlhf {
 
@@ -42,8 +43,10 @@ struct EvalConfig {
   std::string truthfulqa_file = "data/eval/truthfulqa/TruthfulQA.csv";
   int64_t max_truthfulqa = 0;  // 0: all 817
 
-  // Harmless: held-out HH-RLHF comparisons (the reward-eval split) and Anthropic A/B questions.
+  // Harmless: held-out HH-RLHF comparisons (the reward-eval split of a hash-split file, any other
+  // file whole) and Anthropic A/B questions.
   std::vector<std::string> hh_files = {"data/preference/hh-rlhf/harmless-base-test.jsonl.gz"};
+  std::vector<std::string> hash_split_files = kShippedHashSplitFiles;
   int64_t max_hh_pairs = 0;
   std::vector<std::string> anthropic_files = {"data/eval/anthropic-evals"};
   int64_t max_anthropic_per_file = 100;
@@ -71,7 +74,7 @@ struct EvalConfig {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EvalConfig, policies, reference, reward_from, helpful_prompt_files,
                                                 max_helpful_prompts, sampling, max_prompt_tokens, truthfulqa_file,
-                                                max_truthfulqa, hh_files, max_hh_pairs, anthropic_files,
+                                                max_truthfulqa, hh_files, hash_split_files, max_hh_pairs, anthropic_files,
                                                 max_anthropic_per_file, heldout_text_files, heldout_fraction,
                                                 max_heldout_tokens, cache_dir, labeling_db, ab_policy, ab_pairs,
                                                 run_dirs, notes, stage_seconds, report_samples, batch_size, seed, precision,

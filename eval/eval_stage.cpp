@@ -29,6 +29,7 @@
 #include "reward/reward_stage.h"
 #include "storage/schema.h"
 #include "text/chat_format.h"
+#include "text/data_split.h"
 #include "text/utf8.h"
 #include "train/metrics.h"
 #include "train/seed.h"
@@ -130,7 +131,8 @@ std::vector<ChoiceScore> score_choices(Policy& policy, const std::vector<Multipl
 std::vector<RankingGroup> heldout_hh(const EvalConfig& config) {
   std::vector<RankingGroup> groups;
   for (const auto& file : expand_files(config.hh_files, "hh_files")) {
-    auto g = load_rankings(file, HhSplitUse::kRewardEval, false, nullptr);
+    const bool split = is_hash_split_file(file, config.hash_split_files);
+    auto g = load_rankings(file, split ? HhSplitUse::kRewardEval : HhSplitUse::kAll, false, nullptr);
     groups.insert(groups.end(), g.begin(), g.end());
   }
   if (config.max_hh_pairs > 0 && static_cast<int64_t>(groups.size()) > config.max_hh_pairs)
@@ -220,6 +222,7 @@ struct EvalContext {
   Policy& reference;
   RewardModel reward_model{nullptr};  // empty without reward_from
   std::optional<Tokenizer> reward_tokenizer;
+  json reward_held_out;  // the reward stage's own held-out card (with its baselines), null when absent
   json table = json::object();
   void set(const std::string& metric, const std::string& policy, json v) { table[metric][policy] = std::move(v); }
 };
@@ -322,8 +325,15 @@ json measure_harmless(EvalContext& c) {
       double hits = 0.0;
       for (size_t i = 0; i + 1 < scores.size(); i += 2)
         hits += pairwise_win(scores[i], scores[i + 1]);
+      double longer_wins = 0.0;
+      for (const auto& g : groups)
+        longer_wins += pairwise_win(g.responses[g.pairs[0].winner].size(), g.responses[g.pairs[0].loser].size());
       auto a = wilson_accuracy(hits, static_cast<int64_t>(groups.size()));
-      reward_model_json = {{"accuracy", a.value}, {"ci95", {a.low, a.high}}, {"pairs", a.n}};
+      reward_model_json = {{"accuracy", a.value},
+                           {"ci95", {a.low, a.high}},
+                           {"pairs", a.n},
+                           {"length_baseline_accuracy", longer_wins / std::max<size_t>(1, groups.size())},
+                           {"at_training", c.reward_held_out}};
     }
   }
   if (!c.config.anthropic_files.empty()) {
@@ -406,6 +416,7 @@ json run_eval(const EvalConfig& config) {
     auto rm = load_any_checkpoint(config.reward_from);
     if (rm.info.value("kind", "") != "reward") throw std::runtime_error("reward_from: " + config.reward_from + " is not a reward checkpoint");
     c.reward_tokenizer = *rm.tokenizer;
+    c.reward_held_out = rm.info.value("held_out", json());
     c.reward_model = reward_model_from_checkpoint(rm, device, config.reward_from);
   }
   HelpfulSamples helpful;

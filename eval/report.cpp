@@ -278,6 +278,17 @@ std::string render_details(const json& eval) {
           (number_of(member(rm, "accuracy")) ? measured_text(json{{"value", member(rm, "accuracy")}, {"ci95", member(rm, "ci95")}}, true)
                                              : std::string("not measured"));
   if (auto pairs = number_of(member(rm, "pairs"))) html += ", " + format("%.0f", *pairs) + " pairs";
+  if (auto longer = number_of(member(rm, "length_baseline_accuracy")))
+    html += "; the longer response wins " + format_value(*longer, true) + ", chance 50%";
+  // The bar a reward model has to clear, from its own training run (its held-out split).
+  const json& trained = member(rm, "at_training");
+  if (auto bag = number_of(member(trained, "bag_of_words_accuracy"))) {
+    html += ". At training, on " + format("%.0f", number_of(member(trained, "pairs")).value_or(0)) +
+            " held-out pairs: reward model " +
+            measured_text(json{{"value", member(trained, "accuracy")}, {"ci95", member(trained, "ci95")}}, true) +
+            ", bag-of-words " +
+            measured_text(json{{"value", *bag}, {"ci95", member(trained, "bag_of_words_ci95")}}, true);
+  }
   html += "</li>";
 
   const json& labeling = member(eval, "labeling");

@@ -48,9 +48,17 @@ torch::Tensor ranking_loss(const std::vector<const RankingGroup*>& groups, const
 
 namespace {
 
-RankingGroup from_export_ranking(const json& line, const std::string& where) {
+// The prompt as every other stage sees it: a bare message goes into the chat template.
+std::string chat_prompt(const json& line, const std::string& where, RankingSourceStats& stats) {
+  auto prompt = required_string(line, "prompt", where);
+  auto formatted = as_chat_prompt(prompt);
+  if (formatted != prompt) ++stats.wrapped_prompts;
+  return formatted;
+}
+
+RankingGroup from_export_ranking(const json& line, const std::string& where, RankingSourceStats& stats) {
   RankingGroup group;
-  group.prompt = required_string(line, "prompt", where);
+  group.prompt = chat_prompt(line, where, stats);
   group.kind = line.value("kind", "general");
   group.group_id = line.contains("submission_id") ? line.value("prompt_id", "") + "#" + line["submission_id"].dump()
                                                    : where;
@@ -95,7 +103,7 @@ std::vector<RankingGroup> load_rankings(const std::filesystem::path& file, HhSpl
         ++local.skipped_gold;
         continue;
       }
-      auto group = from_export_ranking(line, where);
+      auto group = from_export_ranking(line, where, local);
       if (group.pairs.empty()) {
         ++local.skipped_no_pairs;
         continue;
@@ -108,7 +116,7 @@ std::vector<RankingGroup> load_rankings(const std::filesystem::path& file, HhSpl
         groups.emplace_back();
         groups.back().group_id = id;
         groups.back().kind = line.value("kind", "general");
-        groups.back().prompt = required_string(line, "prompt", where);
+        groups.back().prompt = chat_prompt(line, where, local);
       }
       auto& group = groups[it->second];
       auto response_index = [&group](const std::string& text) {

@@ -37,15 +37,18 @@ torch::Tensor ranking_loss(const std::vector<const RankingGroup*>& groups, const
 
 struct RankingSourceStats {
   int64_t groups = 0, pairs = 0, skipped_gold = 0, skipped_no_pairs = 0, skipped_other_split = 0;
+  int64_t wrapped_prompts = 0;  // bare prompts put into the chat template, as SFT, PPO and scoring do
 };
 
 // Which HH comparisons a loader keeps: the reward-train split, the held-out reward-eval split, every
-// split except reward-eval (reward-train + SFT prompts, for more training pairs), or all.
+// split except reward-eval (reward-train + SFT prompts, for more training pairs), or all (a file
+// that is not split by hash, text/data_split.h).
 enum class HhSplitUse { kRewardTrain, kRewardEval, kAllButRewardEval, kAll };
 
 // Reads rankings.jsonl (the labeling export), pairs.jsonl ({"prompt","chosen","rejected",
 // "group_id","margin"}) or HH-RLHF {"chosen","rejected"} transcripts (optionally .gz), detected per
-// line. HH lines are kept only for `hh_use`'s split. Errors name the file, line and field.
+// line. HH lines are kept only for `hh_use`'s split. A prompt that is not a chat transcript is
+// wrapped in the chat template (text/chat_format.h). Errors name the file, line and field.
 std::vector<RankingGroup> load_rankings(const std::filesystem::path& file, HhSplitUse hh_use, bool include_gold,
                                         RankingSourceStats* stats);
 

@@ -13,6 +13,7 @@
 #include "io/stable_hash.h"
 #include "model/model_io.h"
 #include "model/precision.h"
+#include "reward/bag_of_words.h"
 #include "reward/reward_model.h"
 #include "text/chat_format.h"
 #include "text/demonstrations.h"
@@ -113,29 +114,49 @@ PairStats evaluate_pairs(RewardModel& model, const std::vector<TokenizedGroup>& 
 
 json accuracy_json(const Accuracy& a) { return {a.low, a.high}; }
 
-std::vector<RankingGroup> load_all(const std::vector<std::string>& files, const std::string& field, HhSplitUse use,
-                                   bool include_gold) {
+// Every file's rankings; HH lines of a hash-split file keep `use`'s split, other files are used whole.
+// The log counts what each file gave and every line dropped or rewritten.
+std::vector<RankingGroup> load_all(const std::vector<std::filesystem::path>& files, const RewardDataConfig& data,
+                                   HhSplitUse use) {
   std::vector<RankingGroup> all;
-  for (const auto& file : expand_files(files, field)) {
+  for (const auto& file : files) {
+    const bool split = is_hash_split_file(file, data.hash_split_files);
     RankingSourceStats stats;
-    auto groups = load_rankings(file, use, include_gold, &stats);
-    std::cerr << "reward: " << file.string() << ": " << stats.groups << " rankings, " << stats.pairs << " pairs";
+    auto groups = load_rankings(file, split ? use : HhSplitUse::kAll, data.include_gold, &stats);
+    std::cerr << "reward: " << file.string() << ": " << stats.groups << " rankings, " << stats.pairs << " pairs"
+              << (split ? " (split by hash)" : " (used whole)");
     if (stats.skipped_other_split) std::cerr << ", " << stats.skipped_other_split << " HH lines of other splits";
     if (stats.skipped_gold) std::cerr << ", " << stats.skipped_gold << " gold excluded";
     if (stats.skipped_no_pairs) std::cerr << ", " << stats.skipped_no_pairs << " without a strict pair";
+    if (stats.wrapped_prompts) std::cerr << ", " << stats.wrapped_prompts << " bare prompts put in the chat template";
     std::cerr << "\n";
     all.insert(all.end(), std::make_move_iterator(groups.begin()), std::make_move_iterator(groups.end()));
   }
   return all;
 }
 
+// A file that is not split by hash gives all its lines to whichever list names it: in both, the
+// held-out accuracy would be measured on training pairs.
+void refuse_unsplit_overlap(const std::vector<fs::path>& train, const std::vector<fs::path>& eval,
+                            const RewardDataConfig& data) {
+  for (const auto& e : eval) {
+    if (is_hash_split_file(e, data.hash_split_files)) continue;
+    for (const auto& t : train)
+      if (fs::weakly_canonical(t) == fs::weakly_canonical(e))
+        throw std::runtime_error("data.eval_files: " + e.string() +
+                                 " is also a training file and is not split by hash (data.hash_split_files): "
+                                 "give a separate held-out file");
+  }
+}
+
 // Sets the model's normalisation from its raw rewards on reference responses; returns their stats.
-std::pair<double, double> normalize(RewardModel& model, const Tokenizer& tokenizer, const RewardNormalizeConfig& config) {
+std::pair<double, double> normalize(RewardModel& model, const Tokenizer& tokenizer, const RewardNormalizeConfig& config,
+                                    const std::vector<std::string>& hash_split_files) {
   model->normalization = RewardNormalization{};
   if (config.mode == "none" || config.reference_files.empty()) return {NAN, NAN};
   std::vector<std::pair<std::string, std::string>> items;
   for (const auto& file : expand_files(config.reference_files, "normalize.reference_files")) {
-    for (const auto& d : load_demonstrations(file).examples) {
+    for (const auto& d : load_demonstrations(file, is_hash_split_file(file, hash_split_files)).examples) {
       if (static_cast<int64_t>(items.size()) >= config.max_reference) break;
       items.emplace_back(d.prompt, d.response);
     }
@@ -168,8 +189,11 @@ struct RewardData {
 RewardData load_and_split(const RewardConfig& config, const Tokenizer& tokenizer, int64_t block_size) {
   const HhSplitUse train_split = hh_train_split(config.data.hh_train_split);
   RewardData d;
-  auto train_groups = load_all(config.data.train_files, "data.train_files", train_split, config.data.include_gold);
-  d.eval_groups = load_all(config.data.eval_files, "data.eval_files", HhSplitUse::kRewardEval, config.data.include_gold);
+  const auto train_files = expand_files(config.data.train_files, "data.train_files");
+  const auto eval_files = expand_files(config.data.eval_files, "data.eval_files");
+  refuse_unsplit_overlap(train_files, eval_files, config.data);
+  auto train_groups = load_all(train_files, config.data, train_split);
+  d.eval_groups = load_all(eval_files, config.data, HhSplitUse::kRewardEval);
   if (config.data.max_train_groups > 0 && static_cast<int64_t>(train_groups.size()) > config.data.max_train_groups)
     train_groups.resize(config.data.max_train_groups);
   if (train_groups.empty()) throw std::runtime_error("data.train_files: no rankings with a strict pair");
@@ -242,10 +266,25 @@ json evaluate_and_normalize(const Tokenizer& tokenizer, const RewardData& data, 
   auto eval_stats = evaluate_pairs(model, data.eval, config.train.batch_size, device);
   std::vector<TokenizedGroup> train_sample(data.train.begin(), data.train.begin() + std::min<size_t>(data.train.size(), 500));
   auto train_stats = evaluate_pairs(model, train_sample, config.train.batch_size, device);
-  auto [reference_mean, reference_std] = normalize(model, tokenizer, config.normalize);
-  save_checkpoint(out / "best", reward_checkpoint(model, tokenizer, {{"stage", "reward"}, {"config", json(config)}}));
+  auto [reference_mean, reference_std] = normalize(model, tokenizer, config.normalize, config.data.hash_split_files);
 
   const auto eval_accuracy = wilson_accuracy(eval_stats.correct, eval_stats.pairs);
+  const BagOfWords bag_of_words = fit_bag_of_words(data.fit_groups, data.valid_groups);
+  const PairHits bag_hits = bag_of_words_hits(bag_of_words, data.eval_groups);
+  const auto bag_accuracy = wilson_accuracy(bag_hits.correct, bag_hits.pairs);
+  const double length_accuracy = eval_stats.length_correct / std::max<int64_t>(1, eval_stats.pairs);
+  std::cerr << "reward: held-out accuracy " << eval_accuracy.value << " [" << eval_accuracy.low << ", "
+            << eval_accuracy.high << "] on " << eval_stats.pairs << " pairs; bag-of-words " << bag_accuracy.value << " ["
+            << bag_accuracy.low << ", " << bag_accuracy.high << "], longer response " << length_accuracy << ", chance 0.5\n";
+  // The model carries its held-out card, so a report that uses it shows the bar it was measured against.
+  const json held_out = {{"accuracy", eval_accuracy.value},
+                         {"ci95", accuracy_json(eval_accuracy)},
+                         {"pairs", eval_stats.pairs},
+                         {"bag_of_words_accuracy", bag_accuracy.value},
+                         {"bag_of_words_ci95", accuracy_json(bag_accuracy)},
+                         {"length_baseline_accuracy", length_accuracy}};
+  save_checkpoint(out / "best", reward_checkpoint(model, tokenizer,
+                                                  {{"stage", "reward"}, {"config", json(config)}, {"held_out", held_out}}));
   json per_kind = json::object();
   for (const auto& [kind, hits] : eval_stats.by_kind) {
     auto a = wilson_accuracy(hits.first, hits.second);
@@ -255,8 +294,14 @@ json evaluate_and_normalize(const Tokenizer& tokenizer, const RewardData& data, 
           {"eval_accuracy", eval_accuracy.value},
           {"eval_accuracy_ci95", accuracy_json(eval_accuracy)},
           {"eval_pairs", eval_stats.pairs},
+          {"train_rankings", data.train.size()},
+          {"valid_rankings", data.valid.size()},
           {"eval_accuracy_by_kind", per_kind},
-          {"length_baseline_accuracy", eval_stats.length_correct / std::max<int64_t>(1, eval_stats.pairs)},
+          {"bag_of_words_accuracy", bag_accuracy.value},
+          {"bag_of_words_accuracy_ci95", accuracy_json(bag_accuracy)},
+          {"bag_of_words_l2", bag_of_words.l2},
+          {"bag_of_words_vocabulary", bag_of_words.vocabulary.size()},
+          {"length_baseline_accuracy", length_accuracy},
           {"chance_accuracy", 0.5},
           {"eval_loss", eval_stats.loss},
           {"valid_accuracy", 1.0 - result.best_eval.value("valid_error", NAN)},

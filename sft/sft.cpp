@@ -73,8 +73,10 @@ struct SftData {
 SftData load_data(const SftDataConfig& config, const Tokenizer& tokenizer, int64_t block_size) {
   std::vector<Demonstration> all;
   for (const auto& file : expand_files(config.files, "data.files")) {
-    auto loaded = load_demonstrations(file);
-    std::cerr << "sft: " << file.string() << ": " << loaded.examples.size() << " demonstrations";
+    const bool split = is_hash_split_file(file, config.hash_split_files);
+    auto loaded = load_demonstrations(file, split);
+    std::cerr << "sft: " << file.string() << ": " << loaded.examples.size() << " demonstrations"
+              << (split ? " (split by hash)" : " (used whole)");
     if (loaded.skipped_other_split) std::cerr << ", " << loaded.skipped_other_split << " reserved for the reward model";
     if (loaded.skipped_empty) std::cerr << ", " << loaded.skipped_empty << " skipped (empty response)";
     std::cerr << "\n";

@@ -18,10 +18,12 @@ namespace rlhf {
 
 struct SftDataConfig {
   std::vector<std::string> files;  // JSONL demonstrations (see demonstrations.h for the shapes)
+  // Files or folders whose HH lines give only their SFT split (text/data_split.h); others are used whole
+  std::vector<std::string> hash_split_files = kShippedHashSplitFiles;
   double eval_fraction = 0.1;      // held out by a stable hash of each example
   int64_t max_examples = 0;        // 0: all
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SftDataConfig, files, eval_fraction, max_examples)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SftDataConfig, files, hash_split_files, eval_fraction, max_examples)
 
 struct SftConfig {
   std::string init_from = "runs/quickstart/pretrain/best";  // native checkpoint or HF GPT-2 directory

@@ -163,6 +163,24 @@ TEST(EvalReport, HumanLabelsAndRewardModelLine) {
   EXPECT_NE(html.find("human win rate 60.0%"), std::string::npos);
 }
 
+TEST(EvalReport, RewardModelLineShowsTheBaselinesItHasToBeat) {
+  json eval = three_policies();
+  eval["reward_model"] = {{"accuracy", 0.55},
+                          {"ci95", {0.48, 0.62}},
+                          {"pairs", 200},
+                          {"length_baseline_accuracy", 0.43},
+                          {"at_training",
+                           {{"accuracy", 0.577}, {"ci95", {0.531, 0.622}}, {"pairs", 440},
+                            {"bag_of_words_accuracy", 0.598}, {"bag_of_words_ci95", {0.551, 0.643}}}}};
+  const std::string html = render_report_html(eval, {});
+  const auto line = html.substr(html.find("id=\"reward-model\""), 600);
+  EXPECT_NE(line.find("the longer response wins 43.0%, chance 50%"), std::string::npos) << line;
+  EXPECT_NE(line.find("440 held-out pairs: reward model 57.7%"), std::string::npos) << line;
+  EXPECT_NE(line.find("bag-of-words 59.8% (95% CI 55.1&ndash;64.3%)"), std::string::npos) << line;
+  eval["reward_model"] = {{"accuracy", nullptr}};
+  EXPECT_EQ(render_report_html(eval, {}).find("bag-of-words"), std::string::npos);
+}
+
 TEST(EvalReport, OneChartPerNumericMetricWithTwoPoints) {
   const auto ppo = stage("ppo", {
       {{"step", 1}, {"score_mean", 0.1}, {"kl", 0.0}, {"time_rollout_s", 3.0}, {"early_stop", false}, {"note", "x"}},

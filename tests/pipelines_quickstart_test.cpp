@@ -26,10 +26,11 @@ TEST(Quickstart, TheMainJobRunsEndToEndAndTheRewardModelAndPolicyImprove) {
 
   const auto run = tmp / "quickstart";
   auto reward = read_json_file(run / "reward" / "summary.json");
-  std::printf("reward: held-out %.3f [%.3f, %.3f] on %lld pairs, length baseline %.3f\n",
+  std::printf("reward: held-out %.3f [%.3f, %.3f] on %lld pairs, bag-of-words %.3f [%.3f, %.3f], length baseline %.3f\n",
               reward["eval_accuracy"].get<double>(), reward["eval_accuracy_ci95"][0].get<double>(),
               reward["eval_accuracy_ci95"][1].get<double>(), static_cast<long long>(reward["eval_pairs"].get<int64_t>()),
-              reward["length_baseline_accuracy"].get<double>());
+              reward["bag_of_words_accuracy"].get<double>(), reward["bag_of_words_accuracy_ci95"][0].get<double>(),
+              reward["bag_of_words_accuracy_ci95"][1].get<double>(), reward["length_baseline_accuracy"].get<double>());
   EXPECT_EQ(reward["eval_pairs"], 440);
   EXPECT_GT(reward["eval_accuracy"].get<double>(), 0.5);
   EXPECT_GT(reward["eval_accuracy"].get<double>(), reward["length_baseline_accuracy"].get<double>());

@@ -38,14 +38,19 @@ TEST(RewardLearning, FitsRealComparisonsAndReportsHeldOutAccuracyWithBaselines) 
   reward.out_dir = (tmp / "reward").string();
   reward.runtime.device = "cpu";
   auto s = run_reward(reward, false);
-  std::printf("reward: held-out accuracy %.3f [%.3f, %.3f] on %lld pairs; length baseline %.3f; train %.3f\n",
+  std::printf("reward: held-out accuracy %.3f [%.3f, %.3f] on %lld pairs; bag-of-words %.3f; length baseline %.3f; "
+              "train %.3f\n",
               s["eval_accuracy"].get<double>(), s["eval_accuracy_ci95"][0].get<double>(),
               s["eval_accuracy_ci95"][1].get<double>(), static_cast<long long>(s["eval_pairs"].get<int64_t>()),
-              s["length_baseline_accuracy"].get<double>(), s["train_accuracy"].get<double>());
+              s["bag_of_words_accuracy"].get<double>(), s["length_baseline_accuracy"].get<double>(),
+              s["train_accuracy"].get<double>());
   EXPECT_GT(s["eval_pairs"].get<int64_t>(), 400);
   EXPECT_GT(s["train_accuracy"].get<double>(), 0.6);
   EXPECT_LT(s["eval_accuracy_ci95"][0].get<double>(), s["eval_accuracy"].get<double>());
   EXPECT_GT(s["eval_accuracy_ci95"][1].get<double>(), s["eval_accuracy"].get<double>());
+  // The bag-of-words bar, fit on the same training pairs and measured on the same held-out ones.
+  EXPECT_GT(s["bag_of_words_accuracy"].get<double>(), 0.55);
+  EXPECT_LT(s["bag_of_words_accuracy_ci95"][0].get<double>(), s["bag_of_words_accuracy"].get<double>());
   EXPECT_GT(s["length_baseline_accuracy"].get<double>(), 0.3);
   EXPECT_LT(s["length_baseline_accuracy"].get<double>(), 0.7);
   // Normalised so the reference responses average zero.

@@ -3,6 +3,7 @@
 
 #include "text/chat_format.h"
 #include "text/data_split.h"
+#include "test_util.h"
 
 namespace rlhf {
 namespace {
@@ -34,11 +35,6 @@ TEST(ChatFormat, FirstHumanMessageIsTheSplitKey) {
   EXPECT_EQ(data_split_of("\n\nHuman: where?\n\nAssistant: here"), data_split_of("\n\nHuman: where?\n\nAssistant: elsewhere"));
 }
 
-}  // namespace
-}  // namespace rlhf
-
-namespace rlhf {
-namespace {
 
 TEST(ChatFormat, TranscriptTurnsInvertFormatConversation) {
   std::vector<ChatTurn> turns = {{"human", "Hi there"}, {"assistant", "Hello."}, {"human", "Tell me\n\na joke"}};
@@ -50,6 +46,28 @@ TEST(ChatFormat, TranscriptTurnsInvertFormatConversation) {
     EXPECT_EQ(parsed[i].text, turns[i].text);
   }
   EXPECT_TRUE(transcript_turns("no tags at all").empty());
+}
+
+TEST(DataSplit, TheShippedFolderIsSplitFromAnyWorkingDirectory) {
+  const auto shipped = test::project_file("data/preference/hh-rlhf/harmless-base-test.jsonl.gz");
+  EXPECT_TRUE(is_hash_split_file(shipped, kShippedHashSplitFiles));
+  EXPECT_TRUE(is_hash_split_file(shipped, {test::project_file("data/preference/hh-rlhf/").string()}));
+  EXPECT_TRUE(is_hash_split_file(shipped, {shipped.string()}));
+}
+
+TEST(DataSplit, AUsersOwnFileIsNotSplit) {
+  test::TempDir tmp;
+  test::write_text(tmp / "mine.jsonl", "{}\n");
+  EXPECT_FALSE(is_hash_split_file(tmp / "mine.jsonl", kShippedHashSplitFiles));
+  EXPECT_FALSE(is_hash_split_file(tmp / "mine.jsonl", {}));
+  // A folder named like the shipped one's last part is not the shipped folder.
+  std::filesystem::create_directories(tmp / "hh-rlhf");
+  test::write_text(tmp / "hh-rlhf" / "mine.jsonl", "{}\n");
+  EXPECT_FALSE(is_hash_split_file(tmp / "hh-rlhf" / "mine.jsonl", kShippedHashSplitFiles));
+  EXPECT_TRUE(is_hash_split_file(tmp / "hh-rlhf" / "mine.jsonl", {(tmp / "hh-rlhf").string()}));
+  // An absolute entry is a prefix of the path, not a pattern found anywhere in it.
+  EXPECT_FALSE(is_hash_split_file(test::project_file("data/preference/hh-rlhf/harmless-base-test.jsonl.gz"),
+                                  {(tmp / "data" / "preference" / "hh-rlhf").string()}));
 }
 
 }  // namespace

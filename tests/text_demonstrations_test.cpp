@@ -15,7 +15,7 @@ std::string load_error(const std::string& text) {
   test::TempDir tmp;
   test::write_text(tmp / "d.jsonl", text);
   try {
-    load_demonstrations(tmp / "d.jsonl");
+    load_demonstrations(tmp / "d.jsonl", false);
   } catch (const std::runtime_error& e) {
     return e.what();
   }
@@ -26,7 +26,7 @@ TEST(SftData, PromptResponseLinesAreWrappedInTheChatTemplate) {
   test::TempDir tmp;
   test::write_text(tmp / "d.jsonl", R"({"prompt": "Name a color.", "response": "Blue."})" "\n\n"
                                     R"({"prompt": "\n\nHuman: Hi\n\nAssistant:", "response": " Hello!"})" "\n");
-  auto file = load_demonstrations(tmp / "d.jsonl");
+  auto file = load_demonstrations(tmp / "d.jsonl", false);
   ASSERT_EQ(file.examples.size(), 2u);
   EXPECT_EQ(file.examples[0].prompt, "\n\nHuman: Name a color.\n\nAssistant:");
   EXPECT_EQ(file.examples[0].response, " Blue.");
@@ -39,14 +39,14 @@ TEST(SftData, ConversationsEndWithTheAssistantReplyAsResponse) {
   test::write_text(tmp / "d.jsonl",
                    R"({"conversation": [{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"},)"
                    R"({"role":"user","content":"Bye"},{"role":"assistant","content":"Goodbye"}]})" "\n");
-  auto file = load_demonstrations(tmp / "d.jsonl");
+  auto file = load_demonstrations(tmp / "d.jsonl", false);
   ASSERT_EQ(file.examples.size(), 1u);
   EXPECT_EQ(file.examples[0].prompt, "\n\nHuman: Hi\n\nAssistant: Hello\n\nHuman: Bye\n\nAssistant:");
   EXPECT_EQ(file.examples[0].response, " Goodbye");
 }
 
 TEST(SftData, SelfInstructSeedTasksGiveOneExamplePerInstance) {
-  auto file = load_demonstrations(test::project_file("data/sft/self-instruct/seed_tasks.jsonl"));
+  auto file = load_demonstrations(test::project_file("data/sft/self-instruct/seed_tasks.jsonl"), false);
   EXPECT_GE(file.examples.size(), 175u);
   for (const auto& e : file.examples) {
     EXPECT_EQ(e.prompt.rfind("\n\nHuman: ", 0), 0u);
@@ -55,11 +55,23 @@ TEST(SftData, SelfInstructSeedTasksGiveOneExamplePerInstance) {
 }
 
 TEST(SftData, HhTranscriptsReservedForTheRewardModelAreNeverUsed) {
-  auto file = load_demonstrations(test::project_file("data/preference/hh-rlhf/harmless-base-test.jsonl.gz"));
+  auto file = load_demonstrations(test::project_file("data/preference/hh-rlhf/harmless-base-test.jsonl.gz"), true);
   const int64_t total = static_cast<int64_t>(file.examples.size()) + file.skipped_other_split + file.skipped_empty;
   EXPECT_EQ(total, 2312);
   EXPECT_NEAR(static_cast<double>(file.skipped_other_split) / total, 0.6, 0.05);  // 20% eval + 40% reward train
   for (const auto& e : file.examples) EXPECT_EQ(data_split_of(e.prompt + e.response), DataSplit::kSft);
+}
+
+TEST(SftData, AUsersOwnHhFileIsUsedWhole) {
+  test::TempDir tmp;
+  std::string lines;
+  for (int i = 0; i < 50; ++i)
+    lines += R"({"chosen": "\n\nHuman: question )" + std::to_string(i) + R"(\n\nAssistant: answer", "rejected": "x"})" "\n";
+  test::write_text(tmp / "mine.jsonl", lines);
+  auto file = load_demonstrations(tmp / "mine.jsonl", false);
+  EXPECT_EQ(file.examples.size(), 50u);
+  EXPECT_EQ(file.skipped_other_split, 0);
+  EXPECT_LT(load_demonstrations(tmp / "mine.jsonl", true).examples.size(), 40u);  // the split would keep ~40%
 }
 
 TEST(SftData, MalformedLinesNameFileLineAndField) {
@@ -76,7 +88,7 @@ TEST(SftData, MalformedLinesNameFileLineAndField) {
 TEST(SftData, EmptyResponsesAreSkippedAndCounted) {
   test::TempDir tmp;
   test::write_text(tmp / "d.jsonl", "{\"prompt\": \"a\", \"response\": \"  \"}\n{\"prompt\": \"a\", \"response\": \"b\"}\n");
-  auto file = load_demonstrations(tmp / "d.jsonl");
+  auto file = load_demonstrations(tmp / "d.jsonl", false);
   EXPECT_EQ(file.examples.size(), 1u);
   EXPECT_EQ(file.skipped_empty, 1);
 }

@@ -48,7 +48,7 @@ void add_prompt_response(const std::string& prompt, const std::string& response,
 
 }  // namespace
 
-DemonstrationFile load_demonstrations(const fs::path& file) {
+DemonstrationFile load_demonstrations(const fs::path& file, bool split_by_hash) {
   DemonstrationFile out;
   for_each_json_line(file, [&](const json& line, const std::string& where) {
     if (line.contains("prompt") || line.contains("response")) {
@@ -57,7 +57,7 @@ DemonstrationFile load_demonstrations(const fs::path& file) {
       add_transcript(conversation_transcript(line["conversation"], where), where, out);
     } else if (line.contains("chosen")) {
       auto chosen = required_string(line, "chosen", where);
-      if (data_split_of(chosen) != DataSplit::kSft) {
+      if (split_by_hash && data_split_of(chosen) != DataSplit::kSft) {
         ++out.skipped_other_split;
         return;
       }

@@ -2,7 +2,7 @@
 // in any of these shapes (detected per line):
 //   {"prompt": "...", "response": "..."}          prompt wrapped in the chat template unless it already is
 //   {"conversation": [{"role","content"}, ...]}   or a transcript string; the last assistant turn is the response
-//   {"chosen": transcript, ...}                   HH-RLHF; only examples of the SFT split are used
+//   {"chosen": transcript, ...}                   HH-RLHF; in a hash-split file only the SFT split
 //   {"instruction", "instances": [{"input","output"}]}   self-instruct seed tasks, one example per instance
 #pragma once
 
@@ -30,8 +30,9 @@ struct DemonstrationFile {
   int64_t skipped_empty = 0;        // empty responses
 };
 
-// Throws "FILE:LINE: ..." naming the field at fault for malformed lines.
-DemonstrationFile load_demonstrations(const std::filesystem::path& file);
+// Throws "FILE:LINE: ..." naming the field at fault for malformed lines. `split_by_hash`: the file's
+// HH lines give only their SFT split (text/data_split.h); otherwise every line is used.
+DemonstrationFile load_demonstrations(const std::filesystem::path& file, bool split_by_hash);
 
 // A "conversation" field (a transcript string, or [{"role","content"}, ...]) as a transcript;
 // errors name `where`.
