@@ -25,7 +25,7 @@ chain() {  # chain PRECISION DIR
   "$RLHF" reward --config configs/quickstart-reward.json --set train.precision="$p" --set init_from="$d/sft/best" \
     --set out_dir="$d/reward"
   "$RLHF" ppo --config configs/quickstart-ppo.json --set precision="$p" --set policy_from="$d/sft/best" \
-    --set reward_from="$d/reward/best" --set out_dir="$d/ppo"
+    --set reward_from="$d/reward/best" --set judge_from="$d/reward/bag_of_words.json" --set out_dir="$d/ppo"
 }
 
 mkdir -p "$OUT"
@@ -49,6 +49,7 @@ rows = [
     ("reward seconds", lambda r: f'{summary(r, "reward").get("seconds", float("nan")):.0f}'),
     ("ppo held-out score first -> last (s.e.)", lambda r: (lambda s: f'{s["score_first"]:.3f} -> {s["score_last"]:.3f} ({s["held_out_last"]["score_std"] / s["held_out_last"]["prompts"] ** 0.5:.3f})' if s else "-")(summary(r, "ppo"))),
     ("ppo kl_last", lambda r: f'{summary(r, "ppo").get("kl_last", float("nan")):.2f}'),
+    ("ppo judge (bag-of-words) first -> last", lambda r: (lambda s: f'{s["judge_first"]:.3f} -> {s["judge_last"]:.3f}' if s else "-")(summary(r, "ppo"))),
     ("ppo seconds", lambda r: f'{summary(r, "ppo").get("seconds", float("nan")):.0f}'),
     ("precision", lambda r: str(summary(r, "pretrain").get("precision", {}).get("setting", "-"))),
 ]

@@ -24,7 +24,10 @@ struct EvalConfig {
                                       {"sft", "runs/quickstart/sft/best"},
                                       {"ppo", "runs/quickstart/ppo/last"}};
   std::string reference = "sft";  // win rates and KL are measured against this policy
-  std::string reward_from = "runs/quickstart/reward/best";  // the judge of helpfulness ("" skips it)
+  std::string reward_from = "runs/quickstart/reward/best";  // the proxy: the reward model PPO optimised ("" skips it)
+  // The judge of helpfulness, a model the policies never optimised: a reward checkpoint or a
+  // bag-of-words file (the reward stage's OUT/bag_of_words.json); "" skips it
+  std::string judge_from;
 
   // Helpful: responses to held-out prompts judged by the reward model against the reference's.
   std::vector<std::string> helpful_prompt_files = {"data/eval/fastchat/mt_bench_question.jsonl",
@@ -72,7 +75,7 @@ struct EvalConfig {
   std::string out_dir = "runs/quickstart/eval";
   RuntimeConfig runtime;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EvalConfig, policies, reference, reward_from, helpful_prompt_files,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EvalConfig, policies, reference, reward_from, judge_from, helpful_prompt_files,
                                                 max_helpful_prompts, sampling, max_prompt_tokens, truthfulqa_file,
                                                 max_truthfulqa, hh_files, hash_split_files, max_hh_pairs, anthropic_files,
                                                 max_anthropic_per_file, heldout_text_files, heldout_fraction,

@@ -24,6 +24,7 @@
 #include "ppo/prompts.h"
 #include "ppo/rollout.h"
 #include "pretrain/corpus.h"
+#include "reward/judge.h"
 #include "reward/rankings.h"
 #include "reward/reward_model.h"
 #include "reward/reward_stage.h"
@@ -197,8 +198,15 @@ json metric_info() {
   auto info = [](const char* title, bool higher, const char* format) {
     return json{{"title", title}, {"higher_is_better", higher}, {"format", format}};
   };
-  return {{"helpful_win_rate", info("Helpful: win rate vs reference (reward-model judge)", true, "percent")},
-          {"reward_mean", info("Helpful: mean reward-model score", true, "number")},
+  // The reward model the policy optimised is a proxy: shown, never starred as the best.
+  auto proxy = [&](const char* title, const char* format) {
+    auto j = info(title, true, format);
+    j["ranked"] = false;
+    return j;
+  };
+  return {{"judge_win_rate", info("Helpful: win rate vs reference (judge: a model PPO never optimised)", true, "percent")},
+          {"helpful_win_rate", proxy("Helpful: win rate vs reference (proxy: the reward model PPO optimised)", "percent")},
+          {"reward_mean", proxy("Helpful: mean score of the proxy reward model", "number")},
           {"truthfulqa_mc1", info("Honest: TruthfulQA MC1, zero-shot", true, "percent")},
           {"truthfulqa_mc1_few_shot", info("Honest: TruthfulQA MC1, few-shot", true, "percent")},
           {"truthfulqa_mc2", info("Honest: TruthfulQA MC2, zero-shot", true, "percent")},
@@ -223,6 +231,7 @@ struct EvalContext {
   RewardModel reward_model{nullptr};  // empty without reward_from
   std::optional<Tokenizer> reward_tokenizer;
   json reward_held_out;  // the reward stage's own held-out card (with its baselines), null when absent
+  std::optional<Judge> judge;  // judge_from
   json table = json::object();
   void set(const std::string& metric, const std::string& policy, json v) { table[metric][policy] = std::move(v); }
 };
@@ -233,8 +242,26 @@ struct HelpfulSamples {
   std::map<std::string, Samples> samples;
 };
 
-// Helpful: reward-model score and win rate against the reference; with them the KL and length
-// costs, measured on the same samples.
+// Each policy's win rate against the reference as the judge sees their responses to the same prompts.
+void judge_win_rates(EvalContext& c, const HelpfulSamples& helpful) {
+  std::map<std::string, std::vector<double>> scores;
+  for (const auto& p : c.policies) {
+    const auto& rollout = helpful.samples.at(p.name).rollout;
+    std::vector<std::pair<std::string, std::string>> items;
+    for (int64_t i = 0; i < rollout.size(); ++i) items.emplace_back(helpful.prompts[i], format_response(rollout.responses[i]));
+    scores[p.name] = c.judge->score(items);
+  }
+  const auto& ref_scores = scores.at(c.reference.name);
+  for (const auto& p : c.policies) {
+    double wins = 0.0;
+    const auto& s = scores.at(p.name);
+    for (size_t i = 0; i < s.size(); ++i) wins += pairwise_win(s[i], ref_scores[i]);
+    c.set("judge_win_rate", p.name, rate(wins, static_cast<int64_t>(s.size())));
+  }
+}
+
+// Helpful: the judge's and the proxy reward model's win rates against the reference, the proxy's
+// score; with them the KL and length costs, measured on the same samples.
 HelpfulSamples measure_helpful(EvalContext& c) {
   HelpfulSamples out;
   auto& prompts = out.prompts;
@@ -263,6 +290,7 @@ HelpfulSamples measure_helpful(EvalContext& c) {
         c.set("reward_mean", p.name, value(mean, static_cast<int64_t>(s.scores.size())));
       }
     }
+    if (c.judge) judge_win_rates(c, out);
     if (!c.reward_model.is_empty()) {
       const auto& ref_scores = samples[c.reference.name].scores;
       for (auto& p : c.policies) {
@@ -419,6 +447,7 @@ json run_eval(const EvalConfig& config) {
     c.reward_held_out = rm.info.value("held_out", json());
     c.reward_model = reward_model_from_checkpoint(rm, device, config.reward_from);
   }
+  if (!config.judge_from.empty()) c.judge.emplace(config.judge_from, device, "judge_from");
   HelpfulSamples helpful;
   json reward_model_json;
   {

@@ -125,6 +125,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; co
 h1 { margin-bottom: 4px; }
 h2 { border-bottom: 1px solid #d9dee4; padding-bottom: 4px; margin-top: 32px; }
 .meta, .muted { color: #52606d; font-size: 0.9em; }
+.alarms { background: #fdecea; border: 1px solid #e8a29b; border-left: 6px solid #c0392b; padding: 8px 16px; margin: 16px 0; }
 .notes { background: #fff8e1; border: 1px solid #f0c36d; border-left: 6px solid #e0a800; padding: 8px 16px; margin: 16px 0; }
 .notes h2 { border: none; margin: 4px 0; font-size: 1.1em; }
 table { border-collapse: collapse; margin: 8px 0; }
@@ -217,7 +218,7 @@ std::string render_cell(const Cell& cell, bool percent, bool best) {
 
 // The documented metric order (helpful, honest, harmless, then diagnostics); others follow sorted.
 const std::vector<std::string> kMetricOrder = {
-    "helpful_win_rate", "truthfulqa_mc1", "truthfulqa_mc1_few_shot", "truthfulqa_mc2", "truthfulqa_mc2_few_shot",
+    "judge_win_rate", "helpful_win_rate", "truthfulqa_mc1", "truthfulqa_mc1_few_shot", "truthfulqa_mc2", "truthfulqa_mc2_few_shot",
     "hh_chosen_preferred", "anthropic_hhh_rate", "reward_mean", "kl_from_sft", "heldout_perplexity", "response_length"};
 
 std::string render_metric_row(const std::string& metric, const json& row, const json& info,
@@ -482,6 +483,21 @@ StageMetrics read_stage_metrics(const std::string& stage, const std::filesystem:
   return result;
 }
 
+// The warnings a training stage raised (its metrics lines' "alarms", e.g. PPO's reward-hacking
+// alarms), first on the page: a figure below them may not mean what it seems.
+std::string render_alarms(const std::vector<StageMetrics>& stages) {
+  std::string items;
+  for (const auto& stage : stages)
+    for (const auto& line : stage.lines) {
+      const json& alarms = member(line, "alarms");
+      if (!alarms.is_array()) continue;
+      for (const auto& a : alarms)
+        if (a.is_string()) items += "<li>" + escape_html(stage.stage) + ": " + escape_html(a.get<std::string>()) + "</li>";
+    }
+  if (items.empty()) return "";
+  return "<section class=\"alarms\" id=\"alarms\"><h2>Warnings</h2><ul>" + items + "</ul></section>\n";
+}
+
 std::string render_report_html(const json& eval, const std::vector<StageMetrics>& stages) {
   if (!eval.is_object()) throw std::runtime_error("eval report: expected a JSON object");
   const auto policies = policies_of(eval);
@@ -491,6 +507,7 @@ std::string render_report_html(const json& eval, const std::vector<StageMetrics>
   html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
   html += "<title>RLHF evaluation report</title><style>" + std::string(kStyle) + "</style></head><body>\n";
   html += render_header(eval, policies);
+  html += render_alarms(stages);
   html += render_notes(eval);
   html += render_table(eval, policies);
   html += render_details(eval);

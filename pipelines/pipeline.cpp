@@ -189,6 +189,7 @@ class PipelineRunner {
       auto s = stage_config<PpoConfig>(c_.ppo);
       s.policy_from = (run_ / "sft" / "best").string();
       s.reward_from = (run_ / "reward" / "best").string();
+      s.judge_from = judge_from();
       s.out_dir = (run_ / "ppo").string();
       s.runtime = c_.runtime;
       p = training(json(s), s.out_dir, [s](bool resume) { run_ppo(s, resume); });
@@ -198,6 +199,7 @@ class PipelineRunner {
       s.reference = "sft";
       s.ab_policy = "ppo";
       s.reward_from = (run_ / "reward" / "best").string();
+      s.judge_from = judge_from();
       s.labeling_db = db.string();
       s.run_dirs.clear();
       for (const char* d : {"pretrain", "sft", "reward", "ppo"})
@@ -260,6 +262,11 @@ class PipelineRunner {
       throw std::runtime_error("label.source \"" + l.source + "\": expected human, import or scripted");
     }
     return export_hash(db);
+  }
+
+  // Never the stage config's own judge_from: that names a standalone run's files.
+  std::string judge_from() const {
+    return c_.judge_from.empty() ? (run_ / "reward" / "bag_of_words.json").string() : c_.judge_from;
   }
 
   const PipelineConfig& c_;

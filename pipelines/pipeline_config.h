@@ -39,10 +39,13 @@ struct PipelineConfig {
   StageFile pretrain, sft, reward, ppo, eval;
   SampleCandidatesConfig sample;  // model and db are set by the pipeline
   LabelStageConfig label;
+  // The judge of ppo and eval, a model PPO never optimises: "" is this run's reward stage's
+  // bag-of-words model; or another reward checkpoint (or bag-of-words file)
+  std::string judge_from;
   RuntimeConfig runtime;          // applied to every stage
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PipelineConfig, run_dir, base_model, tokenizer, pretrain, sft, reward,
-                                                ppo, eval, sample, label, runtime)
+                                                ppo, eval, sample, label, judge_from, runtime)
 
 inline const std::vector<std::string>& pipeline_stages() {
   static const std::vector<std::string> stages = {"tokenizer", "pretrain", "sft", "sample", "label",

@@ -35,6 +35,9 @@ struct PpoConfig {
   std::string policy_from = "runs/quickstart/sft/best";    // the SFT policy: PPO's start and the KL reference
   std::string reward_from = "runs/quickstart/reward/best"; // a reward checkpoint ("" with rule_reward)
   RuleRewardConfig rule_reward;                            // used when reward_from is ""
+  // A judge PPO never optimises, scored beside the proxy on held-out prompts: a reward checkpoint or
+  // a bag-of-words file (the reward stage's OUT/bag_of_words.json); "" for none
+  std::string judge_from;
   PpoDataConfig data;
   SamplingConfig sampling;        // rollouts sample at temperature 1 (on-policy), max_new_tokens per response
 
@@ -73,7 +76,7 @@ struct PpoConfig {
   std::string out_dir = "runs/quickstart/ppo";
   RuntimeConfig runtime;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PpoConfig, policy_from, reward_from, rule_reward, data, sampling,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PpoConfig, policy_from, reward_from, rule_reward, judge_from, data, sampling,
                                                 iterations, rollout_size, minibatch_size, ppo_epochs, lr,
                                                 warmup_iterations, weight_decay, beta1, beta2, grad_clip, precision, gamma, lambda,
                                                 clip_range, value_clip, vf_coef, entropy_coef, max_approx_kl, kl,

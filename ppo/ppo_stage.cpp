@@ -10,6 +10,7 @@
 #include "dist/distributed.h"
 #include "io/atomic_file.h"
 #include "io/files.h"
+#include "ppo/alarms.h"
 #include "ppo/ppo_trainer.h"
 #include "train/loop_output.h"
 #include "train/trainer.h"
@@ -29,11 +30,12 @@ struct LoopState {
   double seconds = 0.0;
   int64_t samples = 0;
   json score_first;  // held-out score before any update
+  json alarms;       // HackingAlarms::state()
 };
 
 json to_json(const LoopState& s) {
   return {{"next_iteration", s.next_iteration}, {"beta", s.beta}, {"seconds", s.seconds}, {"samples", s.samples},
-          {"score_first", s.score_first}};
+          {"score_first", s.score_first}, {"alarms", s.alarms}};
 }
 
 LoopState parse_loop_state(const json& j) {
@@ -43,6 +45,7 @@ LoopState parse_loop_state(const json& j) {
   s.seconds = j.at("seconds").get<double>();
   s.samples = j.at("samples").get<int64_t>();
   s.score_first = j.at("score_first");
+  s.alarms = j.value("alarms", json());
   return s;
 }
 
@@ -88,6 +91,7 @@ json run_ppo(const PpoConfig& config, bool resume) {
     state.score_first = trainer.held_out_score();
     if (dist.is_main()) std::cerr << "ppo: held-out score before training " << state.score_first.dump() << "\n";
   }
+  HackingAlarms alarms(state.score_first, state.alarms);
   LoopOutput output(dist.is_main(), out, "ppo", config.iterations, resume, state.next_iteration, "score");
   const auto start = std::chrono::steady_clock::now();
   const double seconds_before = state.seconds;
@@ -101,6 +105,11 @@ json run_ppo(const PpoConfig& config, bool resume) {
       held_out_last = trainer.held_out_score();
       m["held_out"] = held_out_last;
       if (dist.is_main()) write_samples(out, iteration + 1, result.samples);  // rank 0's rollouts
+      auto warnings = alarms.check(iteration + 1, held_out_last, m.value("entropy", NAN));
+      for (const auto& w : warnings)
+        if (dist.is_main()) std::cerr << "ppo: WARNING " << w << "\n";
+      if (!warnings.empty()) m["alarms"] = warnings;
+      state.alarms = alarms.state();
     }
     output.log(m);
     metrics_last = m;
@@ -133,6 +142,10 @@ json run_ppo(const PpoConfig& config, bool resume) {
                   {"seconds", state.seconds},
                   {"samples_per_s", static_cast<double>(state.samples) / std::max(1e-9, state.seconds)},
                   {"policy", (out / "last").string()},
+                  {"judge_from", config.judge_from},
+                  {"judge_first", state.score_first.value("judge_score", json())},
+                  {"judge_last", held_out_last.value("judge_score", json())},
+                  {"alarms", alarms.raised()},
                   {"precision", trainer.precision().to_json()}};
   save_summary(out, summary);
   return summary;

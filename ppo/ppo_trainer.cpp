@@ -16,6 +16,7 @@
 #include "ppo/advantages.h"
 #include "ppo/losses.h"
 #include "ppo/rollout.h"
+#include "text/chat_format.h"
 #include "train/optimizer.h"
 #include "train/seed.h"
 #include "train/trainer.h"
@@ -133,6 +134,7 @@ PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const C
   reference_ = build_gpt(sft, device_, config.policy_from);
   for (auto& p : reference_->parameters()) p.set_requires_grad(false);
   scorer_ = std::make_unique<Scorer>(config, device_);
+  if (!config.judge_from.empty()) judge_ = std::make_unique<Judge>(config.judge_from, device_, "judge_from");
   model_ = resume_from ? policy_value_from_checkpoint(*resume_from, device_, (out_dir / "last").string())
                        : make_policy_value(sft, scorer_->reward_checkpoint(), config.shared_value, device_);
   model_->eval();  // no dropout in PPO: the first minibatch's ratio must be exactly 1
@@ -177,7 +179,8 @@ json PpoTrainer::held_out_score() {
   std::vector<std::string> prompts(prompts_.eval.begin() + rows.begin, prompts_.eval.begin() + rows.end);
   std::vector<std::vector<TokenId>> ids;
   for (const auto& p : prompts) ids.push_back(prompt_tokens(p));
-  std::vector<double> local(5, 0.0);  // count, sum and sum of squares of scores, sum of KL, response tokens
+  // count, sum and sum of squares of scores, sum of KL, response tokens, sum and sum of squares of judge scores
+  std::vector<double> local(7, 0.0);
   if (!prompts.empty()) {
     SamplingConfig sampling = config_.sampling;
     sampling.seed = sampling_seed(0, 7);
@@ -187,12 +190,25 @@ json PpoTrainer::held_out_score() {
     evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
     auto kl = (r.logprobs - r.ref_logprobs).sum(1).to(torch::kDouble);         // (B) sequence KL (k1)
     local = {static_cast<double>(r.size()), sum_of(scores), sum_of(scores.square()), sum_of(kl),
-             static_cast<double>(r.response_tokens_total())};
+             static_cast<double>(r.response_tokens_total()), 0.0, 0.0};
+    if (judge_) {
+      std::vector<std::pair<std::string, std::string>> items;
+      for (int64_t b = 0; b < r.size(); ++b) items.emplace_back(r.prompts[b], format_response(r.responses[b]));
+      for (double j : judge_->score(items)) {
+        local[5] += j;
+        local[6] += j * j;
+      }
+    }
   }
   const auto sums = dist_.sum(local, "summing the held-out scores");
   const double n = std::max(1.0, sums[0]), mean = sums[1] / n;
-  return {{"score", mean}, {"score_std", std_from_sums(sums[0], sums[1], sums[2])}, {"kl", sums[3] / n},
-          {"response_length", sums[4] / n}, {"prompts", static_cast<int64_t>(sums[0])}};
+  json held_out = {{"score", mean}, {"score_std", std_from_sums(sums[0], sums[1], sums[2])}, {"kl", sums[3] / n},
+                   {"response_length", sums[4] / n}, {"prompts", static_cast<int64_t>(sums[0])}};
+  if (judge_) {
+    held_out["judge_score"] = sums[5] / n;
+    held_out["judge_score_std"] = std_from_sums(sums[0], sums[5], sums[6]);
+  }
+  return held_out;
 }
 
 torch::Tensor PpoTrainer::ptx_loss(int64_t iteration, int64_t minibatch) {

@@ -19,6 +19,7 @@
 #include "ppo/ppo_config.h"
 #include "ppo/prompts.h"
 #include "ppo/scorer.h"
+#include "reward/judge.h"
 #include "pretrain/corpus.h"
 #include "text/tokenizer.h"
 
@@ -63,6 +64,7 @@ class PpoTrainer {
   int64_t max_prompt_tokens_ = 0;
   GPT reference_{nullptr};
   std::unique_ptr<Scorer> scorer_;
+  std::unique_ptr<Judge> judge_;  // none without judge_from
   PolicyValue model_{nullptr};
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   KlController kl_controller_;

@@ -5,6 +5,10 @@
 #include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
+#include "io/atomic_file.h"
+#include "io/files.h"
 #include "train/metrics.h"
 
 namespace rlhf {
@@ -142,6 +146,36 @@ BagOfWords fit_bag_of_words(const std::vector<RankingGroup>& fit, const std::vec
 PairHits bag_of_words_hits(const BagOfWords& model, const std::vector<RankingGroup>& groups) {
   torch::NoGradGuard no_grad;
   return hits_of(pair_features(model, groups), model.theta);
+}
+
+void save_bag_of_words(const std::filesystem::path& file, const BagOfWords& model) {
+  std::vector<std::string> words(model.vocabulary.size());
+  for (const auto& [word, index] : model.vocabulary) words[index] = word;
+  auto theta = model.theta.contiguous();
+  std::vector<double> weights(theta.data_ptr<double>(), theta.data_ptr<double>() + theta.numel());
+  nlohmann::json j = {{"kind", "bag_of_words"}, {"l2", model.l2}, {"words", words}, {"weights", weights}};
+  write_file_atomic(file, j.dump() + "\n");
+}
+
+BagOfWords load_bag_of_words(const std::filesystem::path& file) {
+  const auto j = read_json_file(file);
+  const std::string where = file.string();
+  if (!j.is_object() || j.value("kind", "") != "bag_of_words")
+    throw std::runtime_error(where + ": not a bag-of-words model (\"kind\": \"bag_of_words\")");
+  if (!j.contains("words") || !j["words"].is_array() || !j.contains("weights") || !j["weights"].is_array() ||
+      j["words"].size() != j["weights"].size())
+    throw std::runtime_error(where + ": fields \"words\" and \"weights\" must be arrays of one length");
+  BagOfWords model;
+  std::vector<double> weights;
+  for (size_t i = 0; i < j["words"].size(); ++i) {
+    if (!j["words"][i].is_string() || !j["weights"][i].is_number())
+      throw std::runtime_error(where + ": entry " + std::to_string(i) + " of \"words\"/\"weights\" is not a word and a number");
+    model.vocabulary.emplace(j["words"][i].get<std::string>(), static_cast<int64_t>(i));
+    weights.push_back(j["weights"][i].get<double>());
+  }
+  model.theta = torch::tensor(weights, torch::kDouble);
+  model.l2 = j.value("l2", 0.0);
+  return model;
 }
 
 }  // namespace rlhf

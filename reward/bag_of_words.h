@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,5 +39,10 @@ struct PairHits {
   int64_t pairs = 0;
 };
 PairHits bag_of_words_hits(const BagOfWords& model, const std::vector<RankingGroup>& groups);
+
+// As JSON ({"kind": "bag_of_words", "l2", "words": [...], "weights": [...]}, written atomically), so
+// later stages can use it as a judge that PPO never optimised. Loading names the file and field at fault.
+void save_bag_of_words(const std::filesystem::path& file, const BagOfWords& model);
+BagOfWords load_bag_of_words(const std::filesystem::path& file);
 
 }  // namespace rlhf

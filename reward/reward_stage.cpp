@@ -270,6 +270,7 @@ json evaluate_and_normalize(const Tokenizer& tokenizer, const RewardData& data, 
 
   const auto eval_accuracy = wilson_accuracy(eval_stats.correct, eval_stats.pairs);
   const BagOfWords bag_of_words = fit_bag_of_words(data.fit_groups, data.valid_groups);
+  save_bag_of_words(out / "bag_of_words.json", bag_of_words);  // a judge for later stages
   const PairHits bag_hits = bag_of_words_hits(bag_of_words, data.eval_groups);
   const auto bag_accuracy = wilson_accuracy(bag_hits.correct, bag_hits.pairs);
   const double length_accuracy = eval_stats.length_correct / std::max<int64_t>(1, eval_stats.pairs);

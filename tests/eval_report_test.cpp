@@ -181,6 +181,20 @@ TEST(EvalReport, RewardModelLineShowsTheBaselinesItHasToBeat) {
   EXPECT_EQ(render_report_html(eval, {}).find("bag-of-words"), std::string::npos);
 }
 
+TEST(EvalReport, TrainingAlarmsComeFirstAndEscaped) {
+  const auto ppo = stage("ppo", {
+      {{"step", 8}, {"score_mean", 0.1}},
+      {{"step", 16}, {"score_mean", 0.3}, {"alarms", {"iteration 16: mean response length 4.0 tokens <b>"}}},
+  });
+  const std::string html = render_report_html(three_policies(), {ppo});
+  const auto at = html.find("id=\"alarms\"");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_LT(at, html.find("id=\"evaluation\""));
+  EXPECT_NE(html.find("<li>ppo: iteration 16: mean response length 4.0 tokens &lt;b&gt;</li>"), std::string::npos);
+  EXPECT_EQ(render_report_html(three_policies(), {stage("ppo", {{{"step", 8}, {"score_mean", 0.1}}})}).find("id=\"alarms\""),
+            std::string::npos);
+}
+
 TEST(EvalReport, OneChartPerNumericMetricWithTwoPoints) {
   const auto ppo = stage("ppo", {
       {{"step", 1}, {"score_mean", 0.1}, {"kl", 0.0}, {"time_rollout_s", 3.0}, {"early_stop", false}, {"note", "x"}},

@@ -43,6 +43,27 @@ EvalConfig tiny_eval(const std::filesystem::path& dir) {
   return c;
 }
 
+TEST(EvalStage, TheJudgesWinRateStandsBesideTheProxyWhichIsNeverStarred) {
+  test::TempDir tmp;
+  auto config = tiny_eval(tmp.path());
+  config.judge_from = config.reward_from;  // the proxy as its own judge: the two rows must agree
+  config.truthfulqa_file.clear();
+  config.hh_files.clear();
+  config.anthropic_files.clear();
+  config.heldout_text_files.clear();
+  config.labeling_db.clear();
+  auto eval = run_eval(config);
+  const auto& t = eval["table"];
+  for (const char* policy : {"base", "sft"})
+    EXPECT_EQ(t["judge_win_rate"][policy]["value"], t["helpful_win_rate"][policy]["value"]) << policy;
+  EXPECT_EQ(eval["metric_info"]["helpful_win_rate"]["ranked"], false);
+  EXPECT_EQ(eval["metric_info"]["reward_mean"]["ranked"], false);
+  EXPECT_FALSE(eval["metric_info"]["judge_win_rate"].contains("ranked"));
+
+  config.judge_from = (tmp / "no-such-judge").string();
+  EXPECT_THROW(run_eval(config), std::runtime_error);
+}
+
 TEST(EvalStage, EveryMeasurementIsReportedWithItsSize) {
   test::TempDir tmp;
   auto config = tiny_eval(tmp.path());

@@ -43,7 +43,9 @@ PipelineConfig tiny_pipeline(const std::filesystem::path& dir) {
                   "normalize.max_reference=8"};
   c.ppo.set = {"data.prompt_files=[\"" + data("data/sft/self-instruct/seed_tasks.jsonl") + "\"]", "iterations=2",
                "rollout_size=4", "minibatch_size=2", "ppo_epochs=1", "sampling.max_new_tokens=8",
-               "data.max_prompt_tokens=24", "data.max_eval_prompts=4", "eval_every=1", "lr=1e-4"};
+               "data.max_prompt_tokens=24", "data.max_eval_prompts=4", "eval_every=1", "lr=1e-4",
+               // a standalone run's judge: the pipeline judges with its own reward stage's model instead
+               "judge_from=" + (dir / "elsewhere" / "bag_of_words.json").string()};
   c.eval.set = {"helpful_prompt_files=[\"" + data("data/eval/fastchat/mt_bench_question.jsonl") + "\"]",
                 "max_helpful_prompts=4", "sampling.max_new_tokens=8", "max_prompt_tokens=32",
                 "truthfulqa_file=" + data("data/eval/truthfulqa/TruthfulQA.csv"), "max_truthfulqa=4",
@@ -65,6 +67,8 @@ TEST(Pipeline, ResumeSkipsUnchangedStagesAndRerunsWhatAChangeReaches) {
   EXPECT_TRUE(std::filesystem::exists(run / "eval" / "report.html"));
   auto eval = read_json_file(run / "eval" / "eval.json");
   EXPECT_FALSE(eval["table"]["helpful_win_rate"]["ppo"].is_null());
+  EXPECT_FALSE(eval["table"]["judge_win_rate"]["ppo"].is_null());
+  EXPECT_EQ(read_json_file(run / "ppo" / "summary.json")["judge_from"], (run / "reward" / "bag_of_words.json").string());
   EXPECT_NE(eval["notes"][0].get<std::string>().find("scripted labeler"), std::string::npos);
   EXPECT_GT(eval["stage_seconds"]["pretrain"].get<double>(), 0.0);
 

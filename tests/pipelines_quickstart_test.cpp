@@ -49,6 +49,13 @@ TEST(Quickstart, TheMainJobRunsEndToEndAndTheRewardModelAndPolicyImprove) {
     EXPECT_FALSE(eval["table"]["heldout_perplexity"][policy].is_null()) << policy;
   }
   EXPECT_FALSE(eval["table"]["helpful_win_rate"]["ppo"].is_null());
+  // The reward stage's bag-of-words model judges PPO beside the proxy, during training and in the eval.
+  const auto& judge = eval["table"]["judge_win_rate"]["ppo"];
+  ASSERT_FALSE(judge.is_null());
+  std::printf("judge (bag-of-words): ppo win rate vs sft %.3f [%.3f, %.3f]; during ppo %.3f -> %.3f; %zu alarms\n",
+              judge["value"].get<double>(), judge["ci95"][0].get<double>(), judge["ci95"][1].get<double>(),
+              ppo["judge_first"].get<double>(), ppo["judge_last"].get<double>(), ppo["alarms"].size());
+  for (const auto& alarm : ppo["alarms"]) std::printf("  ppo alarm: %s\n", alarm.get<std::string>().c_str());
   EXPECT_TRUE(std::filesystem::exists(run / "eval" / "report.html"));
 }
 

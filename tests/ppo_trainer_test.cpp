@@ -7,6 +7,7 @@
 #include "model/state_dict.h"
 #include "ppo/ppo_stage.h"
 #include "ppo/ppo_trainer.h"
+#include "reward/bag_of_words.h"
 #include "ppo_test_util.h"
 
 namespace rlhf {
@@ -134,6 +135,35 @@ TEST(PpoStage, SummaryReportsScoresKlAndThroughput) {
   for (const char* key : {"score_first", "score_last", "kl_last", "beta_last", "iterations", "samples_per_s"})
     EXPECT_TRUE(s.contains(key)) << key;
   EXPECT_GT(s["samples_per_s"].get<double>(), 0.0);
+}
+
+TEST(PpoStage, AJudgeScoresTheHeldOutResponsesBesideTheProxy) {
+  test::TempDir tmp;
+  auto config = test::tiny_ppo_config(tmp.path());
+  config.judge_from = config.reward_from;  // the proxy itself as judge: the two figures must agree
+  auto s = run_ppo(config, false);
+  EXPECT_EQ(s["judge_from"], config.reward_from);
+  EXPECT_NEAR(s["judge_first"].get<double>(), s["score_first"].get<double>(), 1e-5);
+  EXPECT_NEAR(s["judge_last"].get<double>(), s["score_last"].get<double>(), 1e-5);
+  EXPECT_TRUE(s["alarms"].is_array());
+
+  BagOfWords judge;
+  judge.vocabulary = {{"the", 0}};
+  judge.theta = torch::tensor(std::vector<double>{1.0}, torch::kDouble);
+  save_bag_of_words(tmp / "bow.json", judge);
+  config.judge_from = (tmp / "bow.json").string();
+  config.out_dir = (tmp / "bow").string();
+  s = run_ppo(config, false);
+  EXPECT_GE(s["judge_last"].get<double>(), 0.0);  // the fraction of responses with "the"
+  EXPECT_LE(s["judge_last"].get<double>(), 1.0);
+
+  config.judge_from = (tmp / "missing").string();
+  try {
+    run_ppo(config, false);
+    FAIL() << "a missing judge must be refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("judge_from: " + config.judge_from), std::string::npos) << e.what();
+  }
 }
 
 TEST(PpoStage, BadSettingsAreRefusedByName) {

@@ -67,6 +67,34 @@ TEST(BagOfWords, FittingTwiceGivesTheSameWeights) {
   EXPECT_EQ(a.l2, b.l2);
 }
 
+TEST(BagOfWords, SavedAndLoadedItScoresTheSame) {
+  test::TempDir tmp;
+  auto model = fit_bag_of_words(polite_pairs(30, 1), polite_pairs(10, 2));
+  save_bag_of_words(tmp / "bow.json", model);
+  auto again = load_bag_of_words(tmp / "bow.json");
+  EXPECT_EQ(again.vocabulary, model.vocabulary);
+  EXPECT_EQ(again.l2, model.l2);
+  for (const auto& text : {" please sit", " idiot cat", " nothing known"}) EXPECT_EQ(again.score(text), model.score(text));
+}
+
+TEST(BagOfWords, ABadFileIsRefusedNamingItAndTheField) {
+  test::TempDir tmp;
+  auto error_of = [&](const std::string& text) {
+    test::write_text(tmp / "bow.json", text);
+    try {
+      load_bag_of_words(tmp / "bow.json");
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of(R"({"kind": "reward"})").find("bow.json: not a bag-of-words model"), std::string::npos);
+  EXPECT_NE(error_of(R"({"kind": "bag_of_words", "words": ["a"], "weights": []})").find("\"words\" and \"weights\""),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"kind": "bag_of_words", "words": [1], "weights": [0.5]})").find("entry 0"), std::string::npos);
+  EXPECT_NE(error_of("{oops").find("bow.json"), std::string::npos);
+}
+
 TEST(BagOfWords, BeatsChanceOnTheShippedHeldOutHhPairs) {
   const auto hh = test::project_file("data/preference/hh-rlhf/harmless-base-test.jsonl.gz");
   auto train = load_rankings(hh, HhSplitUse::kAllButRewardEval, false, nullptr);
