@@ -1,4 +1,4 @@
-// generate, score, import-hf, export-hf: the commands that use one model.
+// generate, score, import-hf, export-hf, pack: the commands that use one model.
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -163,12 +163,30 @@ void register_hf_conversion(CLI::App& app) {
   });
 }
 
+void register_pack(CLI::App& app) {
+  struct Options {
+    std::string in, out, dtype = "fp16";
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("pack", "Write a checkpoint for others to start from: weights in fp16/bf16, no trainer state");
+  cmd->add_option("--in", opts->in, "Native checkpoint directory")->required();
+  cmd->add_option("--out", opts->out, "Directory to write")->required();
+  cmd->add_option("--dtype", opts->dtype, "Weight type: fp16, bf16 or fp32")->check(CLI::IsMember({"fp16", "bf16", "fp32"}));
+  cmd->callback([opts] {
+    const torch::Dtype dtype = opts->dtype == "fp16" ? torch::kFloat16 : opts->dtype == "bf16" ? torch::kBFloat16
+                                                                                              : torch::kFloat32;
+    save_checkpoint(opts->out, release_checkpoint(load_checkpoint(opts->in), dtype));
+    std::cout << "packed " << opts->in << " -> " << opts->out << " (" << opts->dtype << ")\n";
+  });
+}
+
 }  // namespace
 
 void register_model_commands(CLI::App& app) {
   register_generate(app);
   register_score(app);
   register_hf_conversion(app);
+  register_pack(app);
 }
 
 }  // namespace rlhf::app

@@ -18,25 +18,27 @@ struct GzCloser {
 
 }  // namespace
 
-std::vector<std::string> read_lines(const fs::path& file) {
+std::string read_text(const fs::path& file) {
   std::unique_ptr<gzFile_s, GzCloser> in(gzopen(file.c_str(), "rb"));  // reads plain files too
   if (!in) throw std::runtime_error("cannot open " + file.string());
-  std::vector<std::string> lines;
-  std::string current;
+  std::string text;
   char buffer[1 << 16];
   int n;
-  while ((n = gzread(in.get(), buffer, sizeof buffer)) > 0) {
-    for (int i = 0; i < n; ++i) {
-      if (buffer[i] == '\n') {
-        lines.push_back(std::move(current));
-        current.clear();
-      } else {
-        current.push_back(buffer[i]);
-      }
-    }
-  }
+  while ((n = gzread(in.get(), buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
   if (n < 0) throw std::runtime_error(file.string() + ": read error (corrupt gzip?)");
-  if (!current.empty()) lines.push_back(std::move(current));
+  return text;
+}
+
+std::vector<std::string> read_lines(const fs::path& file) {
+  const std::string text = read_text(file);
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
   return lines;
 }
 

@@ -11,7 +11,10 @@
 
 namespace rlhf {
 
-// Reads a text file, transparently gunzipping *.gz.
+// A whole file, transparently gunzipping *.gz.
+std::string read_text(const std::filesystem::path& file);
+
+// The lines of a text file (optionally .gz), without their '\n'.
 std::vector<std::string> read_lines(const std::filesystem::path& file);
 
 // Calls visit(object, "FILE:LINE") for every non-blank line of a JSONL file (optionally .gz); a line

@@ -47,4 +47,12 @@ Checkpoint make_checkpoint(const GPT& model, const std::optional<Tokenizer>& tok
   return make_checkpoint(*model, model->config(), tokenizer, std::move(info));
 }
 
+Checkpoint release_checkpoint(Checkpoint checkpoint, torch::Dtype dtype) {
+  for (auto& [name, tensor] : checkpoint.weights)
+    if (tensor.is_floating_point()) tensor = tensor.to(dtype);
+  checkpoint.trainer_state = nullptr;
+  checkpoint.info["released_dtype"] = std::string(c10::toString(dtype));
+  return checkpoint;
+}
+
 }  // namespace rlhf

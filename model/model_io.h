@@ -26,4 +26,9 @@ Checkpoint make_checkpoint(const GPT& model, const std::optional<Tokenizer>& tok
 Checkpoint make_checkpoint(const torch::nn::Module& module, const GPTConfig& config,
                            const std::optional<Tokenizer>& tokenizer, nlohmann::json info);
 
+// The checkpoint as it is handed to users: floating-point weights stored as `dtype` (fp16 or bf16
+// halve the file; loading casts them back to fp32), no optimizer or trainer state, so it is a model
+// to start from, not a run to resume.
+Checkpoint release_checkpoint(Checkpoint checkpoint, torch::Dtype dtype);
+
 }  // namespace rlhf

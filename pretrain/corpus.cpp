@@ -4,8 +4,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "io/atomic_file.h"
 #include "io/files.h"
+#include "io/stable_hash.h"
+#include "text/documents.h"
 
 namespace rlhf {
 
@@ -19,6 +20,32 @@ std::string hex(uint64_t v) {
   return s.str();
 }
 
+// Bumped when the rules that turn files into tokens change, so old caches are not reused.
+constexpr uint64_t kCorpusFormat = 2'000'000;
+
+bool is_split(const fs::path& file, const CorpusConfig& config) {
+  return is_hash_split_file(file, config.hash_split_files);
+}
+
+// Appends a file's documents to train and val by the hold-out rules above.
+void split_documents(const DocumentFile& file, const Tokenizer& tokenizer, double val_fraction,
+                     std::vector<TokenId>& train, std::vector<TokenId>& val) {
+  const uint64_t val_share = static_cast<uint64_t>(val_fraction * 1e6);
+  for (const auto& document : file.documents) {
+    auto ids = tokenizer.encode(document.text);
+    ids.push_back(tokenizer.eot_id());
+    if (file.one_per_line) {
+      const bool held_out = document.reserved || stable_hash(document.text) % 1000000 < val_share;
+      auto& into = held_out ? val : train;
+      into.insert(into.end(), ids.begin(), ids.end());
+    } else {
+      const size_t n_val = static_cast<size_t>(ids.size() * val_fraction);
+      train.insert(train.end(), ids.begin(), ids.end() - n_val);
+      val.insert(val.end(), ids.end() - n_val, ids.end());
+    }
+  }
+}
+
 }  // namespace
 
 Corpus prepare_corpus(const CorpusConfig& config, const Tokenizer& tokenizer, const fs::path& tokenizer_dir,
@@ -26,20 +53,22 @@ Corpus prepare_corpus(const CorpusConfig& config, const Tokenizer& tokenizer, co
   if (config.val_fraction <= 0.0 || config.val_fraction >= 0.5)
     throw std::runtime_error(field.substr(0, field.rfind('.')) + ".val_fraction must be in (0, 0.5)");
   auto files = expand_files(config.files, field);
-  const uint64_t hash = hash_files(files, hash_files({tokenizer_dir / "encoder.json", tokenizer_dir / "vocab.bpe"},
-                                                     static_cast<uint64_t>(config.val_fraction * 1e6)));
+  // The key covers everything that decides the tokens: files, tokenizer, hold-out share and split.
+  std::string split_flags;
+  for (const auto& file : files) split_flags += is_split(file, config) ? '1' : '0';
+  const uint64_t rules = stable_hash(split_flags) ^ (kCorpusFormat + static_cast<uint64_t>(config.val_fraction * 1e6));
+  const uint64_t hash = hash_files(files, hash_files({tokenizer_dir / "encoder.json", tokenizer_dir / "vocab.bpe"}, rules));
   const fs::path base = fs::path(config.cache_dir) / hex(hash);
   const fs::path train_path = base.string() + ".train.tokens", val_path = base.string() + ".val.tokens";
   if (!fs::exists(train_path) || !fs::exists(val_path)) {
     fs::create_directories(config.cache_dir);
     std::vector<TokenId> train, val;
     for (const auto& file : files) {
-      auto ids = tokenizer.encode(read_file(file));
-      ids.push_back(tokenizer.eot_id());
-      const size_t n_val = static_cast<size_t>(ids.size() * config.val_fraction);
-      train.insert(train.end(), ids.begin(), ids.end() - n_val);
-      val.insert(val.end(), ids.end() - n_val, ids.end());
-      std::cerr << "corpus: tokenized " << file.string() << ": " << ids.size() << " tokens\n";
+      const size_t train_before = train.size(), val_before = val.size();
+      const DocumentFile documents = read_documents(file, is_split(file, config));
+      split_documents(documents, tokenizer, config.val_fraction, train, val);
+      std::cerr << "corpus: tokenized " << file.string() << ": " << documents.documents.size() << " documents, "
+                << train.size() - train_before << " train / " << val.size() - val_before << " val tokens\n";
     }
     TokenFile::write(train_path, train, tokenizer.vocab_size(), hash);
     TokenFile::write(val_path, val, tokenizer.vocab_size(), hash);

@@ -3,12 +3,11 @@
 // token, again and again. Only the words that contain the merged pair are revisited, and pair
 // counts change by deltas, so each merge costs about the size of the words it touches.
 #include <algorithm>
-#include <fstream>
 #include <queue>
-#include <sstream>
 #include <stdexcept>
 
 #include "text/bpe_trainer.h"
+#include "text/documents.h"
 
 namespace rlhf {
 namespace {
@@ -25,26 +24,21 @@ struct Word {
   int64_t count = 0;
 };
 
-std::string read_training_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path.string() + ": cannot open training file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // Every distinct pre-tokenizer word with its count, sorted by text so training is deterministic.
 // "<|endoftext|>" in the text is a document separator, not something to learn merges from.
-std::vector<Word> count_words(const std::vector<std::filesystem::path>& files) {
+// Documents reserved for evaluation are not learned from.
+std::vector<Word> count_words(const std::vector<std::filesystem::path>& files, const BpeTrainOptions& options) {
   std::unordered_map<std::string, int64_t> counts;
   for (const auto& file : files) {
-    const std::string text = read_training_file(file);
-    const std::string_view all(text);
-    size_t start = 0;
-    while (start <= all.size()) {
-      size_t end = std::min(all.find(Tokenizer::kEndOfText, start), all.size());
-      for (std::string_view word : detail::split_words(all.substr(start, end - start))) ++counts[std::string(word)];
-      start = end + Tokenizer::kEndOfText.size();
+    for (const auto& document : read_documents(file, is_hash_split_file(file, options.hash_split_files)).documents) {
+      if (document.reserved) continue;
+      const std::string_view all(document.text);
+      size_t start = 0;
+      while (start <= all.size()) {
+        size_t end = std::min(all.find(Tokenizer::kEndOfText, start), all.size());
+        for (std::string_view word : detail::split_words(all.substr(start, end - start))) ++counts[std::string(word)];
+        start = end + Tokenizer::kEndOfText.size();
+      }
     }
   }
   std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(), counts.end());
@@ -180,7 +174,7 @@ Tokenizer train_bpe(const std::vector<std::filesystem::path>& files, const BpeTr
   }
   std::vector<std::pair<Symbol, Symbol>> merges;
 
-  Trainer trainer(count_words(files));
+  Trainer trainer(count_words(files, options));
   const auto max_tokens = static_cast<size_t>(options.vocab_size - 1);  // the last id is <|endoftext|>
   while (token_bytes.size() < max_tokens) {
     Candidate best = trainer.best();

@@ -48,32 +48,36 @@ void add_prompt_response(const std::string& prompt, const std::string& response,
 
 }  // namespace
 
+void add_demonstrations(const json& line, const std::string& where, bool split_by_hash, DemonstrationFile& out) {
+  if (line.contains("prompt") || line.contains("response")) {
+    add_prompt_response(required_string(line, "prompt", where), required_string(line, "response", where), out);
+  } else if (line.contains("conversation")) {
+    add_transcript(conversation_transcript(line["conversation"], where), where, out);
+  } else if (line.contains("chosen")) {
+    auto chosen = required_string(line, "chosen", where);
+    if (split_by_hash && data_split_of(chosen) != DataSplit::kSft) {
+      ++out.skipped_other_split;
+      return;
+    }
+    add_transcript(chosen, where, out);
+  } else if (line.contains("instruction") && line.contains("instances")) {
+    auto instruction = required_string(line, "instruction", where);
+    if (!line["instances"].is_array()) throw std::runtime_error(where + ": field \"instances\" must be an array");
+    for (const auto& instance : line["instances"]) {
+      auto input = required_string(instance, "input", where + " instances");
+      auto output = required_string(instance, "output", where + " instances");
+      add_prompt_response(input.empty() ? instruction : instruction + "\n\n" + input, output, out);
+    }
+  } else {
+    throw std::runtime_error(where + ": expected \"prompt\"+\"response\", \"conversation\", \"chosen\" or "
+                             "\"instruction\"+\"instances\"");
+  }
+}
+
 DemonstrationFile load_demonstrations(const fs::path& file, bool split_by_hash) {
   DemonstrationFile out;
   for_each_json_line(file, [&](const json& line, const std::string& where) {
-    if (line.contains("prompt") || line.contains("response")) {
-      add_prompt_response(required_string(line, "prompt", where), required_string(line, "response", where), out);
-    } else if (line.contains("conversation")) {
-      add_transcript(conversation_transcript(line["conversation"], where), where, out);
-    } else if (line.contains("chosen")) {
-      auto chosen = required_string(line, "chosen", where);
-      if (split_by_hash && data_split_of(chosen) != DataSplit::kSft) {
-        ++out.skipped_other_split;
-        return;
-      }
-      add_transcript(chosen, where, out);
-    } else if (line.contains("instruction") && line.contains("instances")) {
-      auto instruction = required_string(line, "instruction", where);
-      if (!line["instances"].is_array()) throw std::runtime_error(where + ": field \"instances\" must be an array");
-      for (const auto& instance : line["instances"]) {
-        auto input = required_string(instance, "input", where + " instances");
-        auto output = required_string(instance, "output", where + " instances");
-        add_prompt_response(input.empty() ? instruction : instruction + "\n\n" + input, output, out);
-      }
-    } else {
-      throw std::runtime_error(where + ": expected \"prompt\"+\"response\", \"conversation\", \"chosen\" or "
-                               "\"instruction\"+\"instances\"");
-    }
+    add_demonstrations(line, where, split_by_hash, out);
   });
   return out;
 }

@@ -33,6 +33,8 @@ struct DemonstrationFile {
 // Throws "FILE:LINE: ..." naming the field at fault for malformed lines. `split_by_hash`: the file's
 // HH lines give only their SFT split (text/data_split.h); otherwise every line is used.
 DemonstrationFile load_demonstrations(const std::filesystem::path& file, bool split_by_hash);
+// The demonstrations of one JSONL line (any shape above) appended to `out`; errors name `where`.
+void add_demonstrations(const nlohmann::json& line, const std::string& where, bool split_by_hash, DemonstrationFile& out);
 
 // A "conversation" field (a transcript string, or [{"role","content"}, ...]) as a transcript;
 // errors name `where`.
