@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -136,21 +138,26 @@ size_t export_to_file(storage::Database& db, ExportFormat format, const std::str
   const std::string text = buffer.str();
   const std::string temporary = path + ".tmp";
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + temporary);
+  if (fd < 0) throw std::runtime_error("cannot write " + temporary + ": " + std::strerror(errno));
+  // A failed export leaves the old file (if any) and no half-written temporary behind.
+  const auto fail = [&](const std::string& what, int error) {
+    ::unlink(temporary.c_str());
+    throw std::runtime_error(what + ": " + std::strerror(error));
+  };
   size_t written = 0;
   while (written < text.size()) {
     const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
     if (n < 0) {
+      const int error = errno;
       ::close(fd);
-      throw std::runtime_error("cannot write " + temporary);
+      fail("cannot write " + temporary, error);
     }
     written += static_cast<size_t>(n);
   }
-  const bool synced = ::fsync(fd) == 0;
+  const int synced = ::fsync(fd) == 0 ? 0 : errno;
   ::close(fd);
-  if (!synced || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw std::runtime_error("cannot write " + path);
-  }
+  if (synced != 0) fail("cannot write " + temporary, synced);
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) fail("cannot write " + path, errno);
   return lines;
 }
 

@@ -74,6 +74,23 @@ std::optional<std::string> optional_string(const json& object, const std::string
   return checked_string(object.at(key), max_bytes, field, true);
 }
 
+std::optional<std::string> optional_text(const json& object, const std::string& key, size_t max_chars,
+                                         const std::string& field) {
+  if (!object.contains(key) || object.at(key).is_null()) return std::nullopt;
+  const json& value = object.at(key);
+  if (!value.is_string()) throw FieldError(field, "must be a string");
+  const auto& text = value.get_ref<const std::string&>();
+  if (!is_valid_utf8(text)) throw FieldError(field, "is not valid UTF-8");
+  // In valid UTF-8 every code point has exactly one byte that is not a continuation byte.
+  const auto chars = static_cast<size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  if (chars > max_chars) {
+    throw FieldError(field, "is too long (" + std::to_string(chars) + " characters, at most " +
+                                std::to_string(max_chars) + ")");
+  }
+  return text;
+}
+
 std::optional<int64_t> optional_integer(const json& object, const std::string& key, int64_t min,
                                         int64_t max, const std::string& field) {
   if (!object.contains(key) || object.at(key).is_null()) return std::nullopt;

@@ -33,6 +33,10 @@ std::string required_string(const json& object, const std::string& key, size_t m
                             const std::string& field, bool allow_empty = false);
 std::optional<std::string> optional_string(const json& object, const std::string& key,
                                            size_t max_bytes, const std::string& field);
+// object[key] as valid UTF-8 of at most max_chars characters (Unicode code points, what people
+// and the page count), or nullopt when absent or null. Free text such as comments.
+std::optional<std::string> optional_text(const json& object, const std::string& key, size_t max_chars,
+                                         const std::string& field);
 std::optional<int64_t> optional_integer(const json& object, const std::string& key, int64_t min,
                                         int64_t max, const std::string& field);
 // Checks a string that did not come from an object key (e.g. array elements).

@@ -1,12 +1,16 @@
 #include "labeling/server.h"
 
+#include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -20,6 +24,7 @@
 #include "labeling/page_assets.h"
 #include "labeling/stats.h"
 #include "labeling/tasks.h"
+#include "labeling/write_health.h"
 #include "storage/assignments.h"
 #include "storage/labelers.h"
 #include "storage/schema.h"
@@ -41,18 +46,121 @@ enum class Access { Anyone, Labeler, Admin };
 constexpr size_t kWorkerThreads = 64;
 constexpr size_t kKeepAliveMaxRequests = 1000;
 constexpr int kListenBacklog = 128;
+// /healthz commits a probe at most this often, however often it is asked.
+constexpr std::chrono::seconds kWriteProbeInterval{1};
 
 int64_t id_from(const httplib::Request& req) { return std::stoll(req.matches[1].str()); }
+
+// httplib applies a request's Range header to whatever response is written, the JSON API and
+// errors included, and answers N ranges with N multipart copies (overlaps allowed, no cap). Only
+// the page's files honour Range, and only a single range: for more, the whole file is sent once
+// (a server may ignore Range, and every client accepts a 200), which never costs more than the
+// file itself. httplib hands its own, non-const Request to these callbacks as const, so clearing
+// the parsed ranges is well-defined; it is the one place to change them before the response.
+void limit_ranges(const httplib::Request& req, bool allow_one) {
+  if (req.ranges.size() > 1 || (!req.ranges.empty() && !allow_one)) {
+    const_cast<httplib::Request&>(req).ranges.clear();
+  }
+}
+
+// The write end of the pipe through which the signal handler wakes StopSignals' watcher; -1 when
+// no one listens. A lock-free atomic int is safe to read in a signal handler.
+std::atomic<int> stop_signal_pipe{-1};
+
+extern "C" void on_stop_signal(int) {
+  const int saved_errno = errno;  // write() may change it under the interrupted code's feet
+  const char byte = 's';
+  const int fd = stop_signal_pipe.load();
+  if (fd >= 0) (void)!::write(fd, &byte, 1);
+  errno = saved_errno;
+}
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// While alive, SIGINT and SIGTERM make a watcher thread call on_signal (once), outside any signal
+// handler. A process-directed signal goes to any thread that does not block it, and a library may
+// have started threads before this (the LibTorch build has one): blocking the signals in this
+// thread alone left them to such a thread, where the default action killed the process. So a
+// handler is installed (it runs in whichever thread gets the signal and only writes to a pipe),
+// and the signals are blocked in this thread so that the server's workers, started later, inherit
+// the mask and are never interrupted mid-request.
+class StopSignals {
+ public:
+  explicit StopSignals(std::function<void()> on_signal) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+    read_end_ = std::make_unique<FileDescriptor>(fds[0]);
+    write_end_ = std::make_unique<FileDescriptor>(fds[1]);
+    stop_signal_pipe = write_end_->get();
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, &previous_mask_);
+    watcher_ = std::thread([this, on_signal] {
+      pthread_sigmask(SIG_UNBLOCK, &signals_, nullptr);
+      char byte = 0;
+      while (::read(read_end_->get(), &byte, 1) < 0 && errno == EINTR) {
+      }
+      if (byte == 's') on_signal();
+    });
+  }
+
+  ~StopSignals() {
+    const char quit = 'q';  // ends the watcher if no signal came
+    (void)!::write(write_end_->get(), &quit, 1);
+    watcher_.join();
+    stop_signal_pipe = -1;
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+    pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
+  }
+
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  std::unique_ptr<FileDescriptor> read_end_, write_end_;
+  struct sigaction previous_int_ {}, previous_term_ {};
+  sigset_t signals_{}, previous_mask_{};
+  std::thread watcher_;
+};
 
 }  // namespace
 
 struct LabelingServer::Impl {
   storage::Database db;
   std::mutex db_mutex;
+  // /healthz has its own connection and lock, so it never queues behind a request that waits
+  // for the write lock (WAL readers do not wait for writers).
+  storage::Database health_db;
+  std::mutex health_mutex;
+  std::chrono::steady_clock::time_point last_probe;
+  bool probed = false;
+  WriteHealth write_health{std::cerr};
   httplib::Server http;
   int listening_socket = -1;  // recorded by the socket options callback during bind()
 
-  explicit Impl(const std::string& path) : db(storage::open_database(path)) {}
+  explicit Impl(const std::string& path) : db(storage::open_database(path)), health_db(storage::open_database(path)) {
+    health_db.exec("PRAGMA busy_timeout = 0");  // the probe must never wait for the lock
+  }
 
   using LabelerHandler = std::function<void(const httplib::Request&, httplib::Response&, const storage::Labeler&)>;
 
@@ -68,14 +176,56 @@ struct LabelingServer::Impl {
         std::lock_guard<std::mutex> lock(db_mutex);
         storage::Labeler labeler;
         if (access != Access::Anyone) labeler = authorise(req, access);
+        const int64_t changes_before = db.total_changes();
         handler(req, res, labeler);
+        // Handlers commit before they answer 2xx, so a changed row here is a committed write.
+        if (res.status < 300 && db.total_changes() != changes_before) write_health.succeeded();
       } catch (const ApiError& error) {
         send_error(res, error);
+      } catch (const storage::SqliteError& error) {
+        const auto answer = storage_failure_answer(error);
+        if (!answer) return internal_error(req, res, error);
+        write_health.failed(error);
+        if (error.busy()) res.set_header("Retry-After", std::to_string(kBusyRetryAfterSeconds));
+        send_error(res, *answer);
       } catch (const std::exception& error) {
-        std::cerr << "error: " << req.method << " " << req.path << ": " << error.what() << std::endl;
-        send_error(res, ApiError(500, "internal", "internal error; see the server log"));
+        internal_error(req, res, error);
       }
     };
+  }
+
+  // Copies the WAL into the database file and empties it, so that a stopped server leaves one
+  // self-contained file behind.
+  void checkpoint_wal() {
+    std::lock_guard<std::mutex> lock(db_mutex);
+    try {
+      db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const std::exception& error) {
+      std::cerr << "warning: the WAL was not checkpointed: " << error.what() << std::endl;
+    }
+  }
+
+  static void internal_error(const httplib::Request& req, httplib::Response& res, const std::exception& error) {
+    std::cerr << "error: " << req.method << " " << req.path << ": " << error.what() << std::endl;
+    send_error(res, ApiError(500, "internal", "internal error; see the server log"));
+  }
+
+  // At most once per kWriteProbeInterval, one tiny commit on the health connection (the schema
+  // version rewritten unchanged) without waiting for the lock: it shows whether the file, its
+  // directory and the disk take a commit. A lock held right now says nothing either way.
+  void probe_writes(int schema_version) {
+    const auto now = std::chrono::steady_clock::now();
+    if (probed && now - last_probe < kWriteProbeInterval) return;
+    probed = true;
+    last_probe = now;
+    try {
+      storage::Transaction probe(health_db);
+      health_db.exec("PRAGMA user_version = " + std::to_string(schema_version));
+      probe.commit();
+      write_health.probe_succeeded();
+    } catch (const storage::SqliteError& error) {
+      if (!error.busy()) write_health.failed(error);
+    }
   }
 
   storage::Labeler authorise(const httplib::Request& req, Access access) {
@@ -117,7 +267,15 @@ struct LabelingServer::Impl {
       send_json(res, 200, options(db));
     }));
     http.Post("/api/v1/tasks/next", api(Access::Labeler, [this](const auto& req, auto& res, const auto& labeler) {
-      parse_json_body(req, kMaxBodyBytes);  // no fields, but a malformed or oversize body is still an error
+      // No fields: an empty body or {}. Anything else is a client bug worth naming.
+      const json body = parse_json_body(req, kMaxBodyBytes);
+      try {
+        require_object(body, "body");
+        reject_unknown_fields(body, {});
+      } catch (const FieldError& error) {
+        const bool unknown = body.is_object();
+        throw ApiError(422, unknown ? "unknown_field" : "invalid_request", error.field + ": " + error.what(), error.field);
+      }
       send_json(res, 200, next_task(db, labeler));
     }));
     http.Get(R"(/api/v1/assignments/(\d{1,18}))", api(Access::Labeler, [this](const auto& req, auto& res, const auto& labeler) {
@@ -210,8 +368,15 @@ struct LabelingServer::Impl {
   void add_public_routes() {
     http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
       res.set_header("Cache-Control", "no-store");
-      std::lock_guard<std::mutex> lock(db_mutex);
-      send_json(res, 200, {{"status", "ok"}, {"schema_version", storage::schema_version(db)}});
+      std::lock_guard<std::mutex> lock(health_mutex);
+      const int version = storage::schema_version(health_db);
+      probe_writes(version);
+      const WriteState writes = write_health.state();
+      json body = {{"status", writes == WriteState::Ok ? "ok" : "unavailable"},
+                   {"schema_version", version},
+                   {"writes", write_state_name(writes)}};
+      if (writes != WriteState::Ok) body["message"] = write_state_hint(writes);
+      send_json(res, writes == WriteState::Ok ? 200 : 503, body);
     });
     // The page, last: anything not routed above. API paths never fall through to HTML.
     http.Get(".*", [](const httplib::Request& req, httplib::Response& res) {
@@ -257,6 +422,16 @@ struct LabelingServer::Impl {
     // Refuse an oversize body from its Content-Length before reading it; the import alone may
     // be large. (A chunked body is capped by set_payload_max_length and checked in the handler.)
     http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      const bool page_file = find_page_asset(req.path) != nullptr;
+      limit_ranges(req, page_file);
+      // httplib runs the GET handler for HEAD and drops the body: HEAD /admin/export would build
+      // the whole export. The page's files are static bytes, so HEAD is served for them only.
+      if (req.method == "HEAD" && !page_file) {
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("Allow", "GET");
+        send_error(res, ApiError(405, "method_not_allowed", "HEAD is served only for the page's files; use GET"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
       const size_t limit = req.path == "/api/v1/admin/import" ? kMaxImportBytes : kMaxBodyBytes;
       if (req.get_header_value<uint64_t>("Content-Length") > limit) {
         send_error(res, ApiError(413, "payload_too_large", "request body is larger than " + std::to_string(limit) + " bytes"));
@@ -266,10 +441,12 @@ struct LabelingServer::Impl {
     });
     // Errors httplib produces itself (unrouted method, 413 while reading, bad request line).
     http.set_error_handler(httplib::Server::HandlerWithResponse(
-        [](const httplib::Request&, httplib::Response& res) {
+        [](const httplib::Request& req, httplib::Response& res) {
+          limit_ranges(req, false);  // an error is never partial (a bad Range header gets here too)
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
           res.set_header("Cache-Control", "no-store");
           const char* code = res.status == 413 ? "payload_too_large"
+                             : res.status == 405 ? "method_not_allowed"
                              : res.status == 404 ? "not_found"
                              : res.status == 400 ? "invalid_request"
                                                  : "http_error";
@@ -314,33 +491,24 @@ void LabelingServer::run() {
 void LabelingServer::stop() { impl_->http.stop(); }
 
 void LabelingServer::run_until_signal() {
-  // Block the signals here so that the server's worker threads inherit the mask; a watcher
-  // thread receives them synchronously with sigtimedwait (no async-signal-safety concerns).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::atomic<bool> finished{false};
-  std::thread watcher([&] {
-    const timespec tick{0, 200'000'000};
-    while (!finished) {
-      if (sigtimedwait(&signals, nullptr, &tick) > 0) {
-        std::cerr << "shutting down" << std::endl;
-        stop();
-        return;
-      }
+  {
+    StopSignals signals([this, &finished] {
+      std::cerr << "shutting down" << std::endl;
+      // A signal that comes while run() is still starting must not be lost: stop() only acts on
+      // a running server.
+      while (!impl_->http.is_running() && !finished) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      stop();
+    });
+    try {
+      run();  // returns once the workers have finished the requests in flight
+    } catch (...) {
+      finished = true;
+      throw;
     }
-  });
-  try {
-    run();
-  } catch (...) {
     finished = true;
-    watcher.join();
-    throw;
   }
-  finished = true;
-  watcher.join();
+  impl_->checkpoint_wal();
 }
 
 }  // namespace rlhf::labeling

@@ -20,9 +20,9 @@ class LabelingServer {
   int bind(const std::string& host, int port);
   // Serves until stop() is called (from any thread).
   void run();
-  // run(), but SIGINT and SIGTERM stop the server cleanly: in-flight requests finish and every
-  // committed label is already durable (synchronous=FULL). Call from the main thread before
-  // starting any other thread, so that every thread inherits the blocked signal mask.
+  // run(), but SIGINT and SIGTERM stop the server cleanly: in-flight requests finish, the WAL is
+  // checkpointed into the database file, and every committed label is already durable
+  // (synchronous=FULL). Works whatever threads the process started before; one server at a time.
   void run_until_signal();
   void stop();
 

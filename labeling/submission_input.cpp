@@ -76,7 +76,7 @@ SubmissionInput parse_submission(const json& body) {
   SubmissionInput input;
   input.tiers = parse_tiers(body);
   input.annotations = parse_annotations(body);
-  input.comment = optional_string(body, "comment", kMaxCommentChars, "comment").value_or("");
+  input.comment = optional_text(body, "comment", kMaxCommentChars, "comment").value_or("");
   input.duration_ms = optional_integer(body, "duration_ms", 0, 86'400'000, "duration_ms");
   input.guidelines_version = optional_string(body, "guidelines_version", 32, "guidelines_version");
   input.supersedes = optional_integer(body, "supersedes", 1, INT64_MAX, "supersedes");
@@ -116,7 +116,7 @@ SkipInput parse_skip(const json& body, const std::set<std::string>& reason_codes
   SkipInput input;
   input.reason = required_string(body, "reason", 64, "reason");
   if (!reason_codes.count(input.reason)) throw FieldError("reason", "unknown skip reason '" + input.reason + "'");
-  input.comment = optional_string(body, "comment", kMaxCommentChars, "comment").value_or("");
+  input.comment = optional_text(body, "comment", kMaxCommentChars, "comment").value_or("");
   return input;
 }
 

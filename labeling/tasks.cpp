@@ -26,13 +26,29 @@ std::string expiry_from_now() {
   return storage::format_utc(std::chrono::system_clock::now() + std::chrono::seconds(kAssignmentLifetimeSeconds));
 }
 
+std::mt19937_64& generator() {
+  static thread_local std::mt19937_64 engine{std::random_device{}()};
+  return engine;
+}
+
 // Order matters to labelers (position bias), so every assignment gets its own shuffle.
 std::vector<int64_t> shuffled_response_ids(Database& db, int64_t prompt_id) {
   std::vector<int64_t> ids;
   for (const auto& response : storage::responses_of(db, prompt_id)) ids.push_back(response.id);
-  static thread_local std::mt19937_64 generator{std::random_device{}()};
-  std::shuffle(ids.begin(), ids.end(), generator);
+  std::shuffle(ids.begin(), ids.end(), generator());
   return ids;
+}
+
+// One gold prompt per block of kGoldEvery tasks, at a random place in the block: at a fixed place
+// (every fifth task) a labeler could tell from the progress counter which answer is graded.
+// Until the block has had its gold prompt, each task is gold with probability 1 / (tasks left in
+// the block): that places it uniformly, keeps the rate, and survives restarts, since the block's
+// history is in the database.
+bool gold_turn(Database& db, int64_t labeler_id) {
+  const int64_t into_block = storage::count_all_assignments(db, labeler_id) % kGoldEvery;
+  if (into_block > 0 && storage::count_gold_among_latest(db, labeler_id, into_block) > 0) return false;
+  std::uniform_int_distribution<int64_t> slot(0, kGoldEvery - 1 - into_block);
+  return slot(generator()) == 0;
 }
 
 json assignment_json(Database& db, const Assignment& assignment) {
@@ -155,8 +171,7 @@ json next_task(Database& db, const Labeler& labeler) {
     transaction.commit();
     return {{"assignment", view}};
   }
-  const bool want_gold = storage::count_all_assignments(db, labeler.id) % kGoldEvery == kGoldEvery - 1;
-  const auto prompt_id = storage::pick_next_prompt(db, labeler.id, now, want_gold);
+  const auto prompt_id = storage::pick_next_prompt(db, labeler.id, now, gold_turn(db, labeler.id));
   if (!prompt_id) return {{"assignment", nullptr}};
   const auto order = shuffled_response_ids(db, *prompt_id);
   const int64_t id = storage::insert_assignment(db, labeler.id, *prompt_id, order, now, expiry_from_now());

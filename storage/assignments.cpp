@@ -83,6 +83,14 @@ int64_t count_all_assignments(Database& db, int64_t labeler_id) {
   return query.column_int(0);
 }
 
+int64_t count_gold_among_latest(Database& db, int64_t labeler_id, int64_t latest) {
+  Statement query = db.prepare(
+      "SELECT count(*) FROM (SELECT p.is_gold FROM assignments a JOIN prompts p ON p.id = a.prompt_id "
+      "WHERE a.labeler_id = ? ORDER BY a.id DESC LIMIT ?) WHERE is_gold = 1");
+  query.bind(1, labeler_id).bind(2, latest).step();
+  return query.column_int(0);
+}
+
 std::optional<int64_t> pick_next_prompt(Database& db, int64_t labeler_id, const std::string& now,
                                         bool want_gold) {
   Statement query = db.prepare(std::string("SELECT id FROM (") + kCandidates +

@@ -31,6 +31,8 @@ void set_assignment_status(Database& db, int64_t id, const std::string& status);
 void set_assignment_expiry(Database& db, int64_t id, const std::string& expires_at);
 int64_t count_assignments(Database& db, int64_t labeler_id, const std::string& status);
 int64_t count_all_assignments(Database& db, int64_t labeler_id);
+// How many of the labeler's `latest` most recent assignments are on gold prompts.
+int64_t count_gold_among_latest(Database& db, int64_t labeler_id, int64_t latest);
 
 // The next prompt for a labeler, or nothing. Candidates: never assigned to this labeler, and
 // either gold (every labeler sees every gold prompt) or still short of target_labels counting

@@ -2,9 +2,28 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <stdexcept>
 
 namespace rlhf::storage {
+namespace {
+
+[[noreturn]] void throw_error(sqlite3* db, int rc, const std::string& message) {
+  const int code = db ? sqlite3_extended_errcode(db) : rc;
+  throw SqliteError(message, code, db ? sqlite3_system_errno(db) : 0);
+}
+
+}  // namespace
+
+bool SqliteError::busy() const { return (code & 0xff) == SQLITE_BUSY; }
+
+bool SqliteError::full() const {
+  const int primary = code & 0xff;
+  return primary == SQLITE_FULL ||
+         (primary == SQLITE_IOERR && (system_errno == ENOSPC || system_errno == EDQUOT));
+}
+
+bool SqliteError::read_only() const { return (code & 0xff) == SQLITE_READONLY; }
 
 void Sqlite3Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 void StatementFinalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
@@ -16,7 +35,7 @@ Database::Database(const std::string& path) : path_(path) {
   db_.reset(raw);  // sqlite3_open_v2 allocates a handle even on failure; it must still be closed
   if (rc != SQLITE_OK) {
     std::string message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
-    throw std::runtime_error("cannot open database " + path + ": " + message);
+    throw SqliteError("cannot open database " + path + ": " + message, rc, raw ? sqlite3_system_errno(raw) : 0);
   }
   sqlite3_extended_result_codes(raw, 1);
 }
@@ -24,10 +43,11 @@ Database::Database(const std::string& path) : path_(path) {
 void Database::exec(std::string_view sql) {
   std::string text(sql);
   char* error = nullptr;
-  if (sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+  const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
     std::string message = error ? error : sqlite3_errmsg(db_.get());
     sqlite3_free(error);
-    throw std::runtime_error("sqlite (" + path_ + "): " + message + " in: " + text.substr(0, 200));
+    throw_error(db_.get(), rc, "sqlite (" + path_ + "): " + message + " in: " + text.substr(0, 200));
   }
 }
 
@@ -37,19 +57,21 @@ int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(d
 
 int Database::changes() const { return sqlite3_changes(db_.get()); }
 
+int64_t Database::total_changes() const { return sqlite3_total_changes64(db_.get()); }
+
 Statement::Statement(Database& db, std::string_view sql) : db_(db.handle()) {
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
   stmt_.reset(raw);
   if (rc != SQLITE_OK) {
-    throw std::runtime_error("sqlite: cannot prepare: " + std::string(sqlite3_errmsg(db_)) +
+    throw_error(db_, rc, "sqlite: cannot prepare: " + std::string(sqlite3_errmsg(db_)) +
                              " in: " + std::string(sql.substr(0, 200)));
   }
 }
 
 void Statement::fail(const char* what) const {
-  throw std::runtime_error(std::string("sqlite: ") + what + ": " + sqlite3_errmsg(db_) +
-                           " in: " + std::string(sqlite3_sql(stmt_.get())).substr(0, 200));
+  throw_error(db_, SQLITE_ERROR, std::string("sqlite: ") + what + ": " + sqlite3_errmsg(db_) +
+                                     " in: " + std::string(sqlite3_sql(stmt_.get())).substr(0, 200));
 }
 
 Statement& Statement::bind(int index, int64_t value) {

@@ -1,11 +1,12 @@
 // A small RAII layer over the SQLite C API: a connection that closes itself, a move-only prepared
 // statement that finalizes itself, and a transaction that rolls back unless committed. Every error
-// throws std::runtime_error with SQLite's message and the SQL that failed.
+// throws SqliteError (a std::runtime_error) with SQLite's message, its codes and the SQL that failed.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,19 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace rlhf::storage {
+
+// What SQLite reported, so that callers can tell a condition that passes (another writer holds
+// the lock) or needs an operator (the disk is full) from a bug.
+struct SqliteError : std::runtime_error {
+  SqliteError(const std::string& message, int code, int system_errno)
+      : std::runtime_error(message), code(code), system_errno(system_errno) {}
+  int code;          // extended result code (SQLITE_BUSY, SQLITE_IOERR_WRITE, ...)
+  int system_errno;  // errno of the failed system call, 0 if none
+
+  bool busy() const;       // the lock stayed taken past busy_timeout
+  bool full() const;       // no space left: SQLITE_FULL, or an I/O error with ENOSPC/EDQUOT
+  bool read_only() const;  // the file or its directory cannot be written
+};
 
 struct Sqlite3Closer {
   void operator()(sqlite3* db) const;
@@ -33,6 +47,7 @@ class Database {
   Statement prepare(std::string_view sql);
   int64_t last_insert_rowid() const;
   int changes() const;
+  int64_t total_changes() const;  // rows changed since the connection opened (a write happened)
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_.get(); }
 

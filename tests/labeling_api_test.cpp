@@ -1,6 +1,7 @@
 // The /api/v1 contract (labeling/API.md) against a real server on port 0: authentication,
 // validation that leaves the database untouched, idempotent submission, ownership, and
 // assignment rules under concurrent labelers.
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -374,4 +375,118 @@ TEST_F(LabelingApi, ASecondServerCannotTakeAPortInUse) {
   rlhf::labeling::LabelingServer other(temp_db("api_other"));
   EXPECT_THROW(other.bind("127.0.0.1", port), std::runtime_error);
   EXPECT_EQ(client().Get("/healthz")->status, 200);
+}
+
+TEST_F(LabelingApi, HeadOnAnApiRouteIs405AndRunsNothing) {
+  // httplib answers HEAD with the GET handler: HEAD /admin/export used to build the whole export.
+  for (const std::string path : {"/api/v1/admin/export?format=rankings", "/api/v1/admin/stats", "/api/v1/me", "/healthz"}) {
+    auto res = client().Head(path.c_str(), auth(admin));
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 405) << path;
+    EXPECT_EQ(res->get_header_value("Allow"), "GET") << path;
+  }
+  if (rlhf::labeling::find_page_asset("/app.js")) {
+    auto page = client().Head("/app.js");
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);  // the page's files are static bytes: HEAD costs nothing there
+  }
+}
+
+TEST_F(LabelingApi, AStaticAssetServesOneRangeAndManyRangesGetTheBodyOnce) {
+  const auto* asset = rlhf::labeling::find_page_asset("/app.js");
+  if (!asset) GTEST_SKIP() << "placeholder page assets";
+  const std::string body(asset->body);
+  auto one = client().Get("/app.js", {{"Range", "bytes=0-9"}});
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 206);
+  EXPECT_EQ(one->body, body.substr(0, 10));
+  std::string many = "bytes=0-";
+  for (int i = 0; i < 300; ++i) many += ",0-";
+  auto overlapping = client().Get("/app.js", {{"Range", many}});
+  ASSERT_TRUE(overlapping);
+  EXPECT_EQ(overlapping->status, 200);
+  EXPECT_EQ(overlapping->body.size(), body.size());  // one copy, not one per range
+  // API answers are never partial: a Range there is ignored.
+  auto api = client().Get("/api/v1/me", auth(alice, {{"Range", "bytes=0-3,0-3,0-3"}}));
+  ASSERT_TRUE(api);
+  ASSERT_EQ(api->status, 200);
+  EXPECT_EQ(json::parse(api->body)["name"], "alice");
+  auto missing = client().Get("/nothing-here", {{"Range", many}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_LT(missing->body.size(), 1000u);
+}
+
+TEST_F(LabelingApi, AWriteLockHeldPastTheBusyTimeoutIs503WithRetryAfterAndHealthzDoesNotWait) {
+  using clock = std::chrono::steady_clock;
+  const json task = next_assignment(alice);
+  const json body = {{"tiers", ascending_tiers(task)}};
+  {
+    rlhf::storage::Transaction held(*observer);  // another process holding the write lock
+    int waited_status = 0;
+    std::string waited_body, retry_after;
+    std::thread submitter([&] {
+      auto res = submit(alice, task["id"], body, "busy-key-01");
+      if (!res) return;
+      waited_status = res->status;
+      waited_body = res->body;
+      retry_after = res->get_header_value("Retry-After");
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the submit now waits for the lock
+    const auto start = clock::now();
+    auto health = client().Get("/healthz");
+    ASSERT_TRUE(health);
+    const auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count();
+    EXPECT_LT(waited_ms, 1000) << "/healthz waited behind the write lock";
+    submitter.join();
+    EXPECT_EQ(waited_status, 503) << waited_body;
+    EXPECT_NE(waited_body.find("database_busy"), std::string::npos) << waited_body;
+    EXPECT_FALSE(retry_after.empty());
+    auto busy = client().Get("/healthz");
+    EXPECT_EQ(busy->status, 503);
+    EXPECT_EQ(json::parse(busy->body)["writes"], "busy");
+  }
+  // The lock is gone: health recovers by itself and the resent answer is stored, once.
+  int health_status = 0;
+  std::string health_body;
+  for (int i = 0; i < 30 && health_status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (auto health = client().Get("/healthz")) health_status = health->status, health_body = health->body;
+  }
+  EXPECT_EQ(health_status, 200) << health_body;
+  EXPECT_EQ(json::parse(health_body)["writes"], "ok");
+  EXPECT_EQ(submit(alice, task["id"], body, "busy-key-01")->status, 201);
+  EXPECT_EQ(count("SELECT count(*) FROM submissions"), 1);
+}
+
+TEST_F(LabelingApi, ACommentIsLimitedInCharactersNotBytes) {
+  const json task = next_assignment(alice);
+  std::string cyrillic;
+  for (int i = 0; i < 4000; ++i) cyrillic += "\xD0\x96";  // 4000 characters, 8000 bytes
+  auto too_long = submit(alice, task["id"], {{"tiers", ascending_tiers(task)}, {"comment", cyrillic + "\xD0\x96"}}, "chars-key-01");
+  ASSERT_TRUE(too_long);
+  EXPECT_EQ(too_long->status, 422);
+  EXPECT_EQ(json::parse(too_long->body)["error"]["field"], "comment");
+  EXPECT_NE(json::parse(too_long->body)["error"]["message"].get<std::string>().find("4001 characters"), std::string::npos)
+      << too_long->body;
+  auto at_limit = submit(alice, task["id"], {{"tiers", ascending_tiers(task)}, {"comment", cyrillic}}, "chars-key-02");
+  ASSERT_TRUE(at_limit);
+  EXPECT_EQ(at_limit->status, 201) << at_limit->body;
+  const json other = next_assignment(alice);
+  EXPECT_EQ(post(alice, "/api/v1/assignments/" + other["id"].dump() + "/skip", {{"reason", "other"}, {"comment", cyrillic}})->status, 200);
+}
+
+TEST_F(LabelingApi, NextTaskRefusesABodyOtherThanEmptyOrAnEmptyObject) {
+  auto unknown = post(alice, "/api/v1/tasks/next", {{"foo", 1}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 422);
+  EXPECT_EQ(error_code(unknown), "unknown_field");
+  EXPECT_EQ(json::parse(unknown->body)["error"]["field"], "foo");
+  auto array = post(alice, "/api/v1/tasks/next", json::array({1, 2}));
+  ASSERT_TRUE(array);
+  EXPECT_EQ(array->status, 422);
+  EXPECT_EQ(json::parse(array->body)["error"]["field"], "body");
+  EXPECT_EQ(count("SELECT count(*) FROM assignments"), 0);
+  EXPECT_EQ(client().Post("/api/v1/tasks/next", auth(alice), "", "application/json")->status, 200);
+  EXPECT_EQ(post(alice, "/api/v1/tasks/next", json::object())->status, 200);
 }

@@ -158,6 +158,22 @@ TEST_F(LabelingExport, ExportFileIsWrittenAtomically) {
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
+TEST_F(LabelingExport, AFailedRenameLeavesNoTemporaryFile) {
+  const json task = task_with(2);
+  ASSERT_EQ(submit(task, {{"tiers", {{id(task, 'a')}, {id(task, 'b')}}}}), 201);
+  const std::string path = temp_db("export_dir") + ".jsonl";
+  std::filesystem::create_directory(path);  // rename() of a file onto a directory fails
+  try {
+    labeling::export_to_file(db, labeling::ExportFormat::Pairs, path);
+    ADD_FAILURE() << "the export replaced a directory";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find(path), std::string::npos) << error.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_TRUE(std::filesystem::is_directory(path));
+  std::filesystem::remove(path);
+}
+
 TEST_F(LabelingExport, PromptsExportListsEveryNonGoldPromptRankedOrNot) {
   const json ranked = task_with(3);
   ASSERT_EQ(submit(ranked, {{"tiers", {{id(ranked, 'a')}, {id(ranked, 'b')}, {id(ranked, 'c')}}}}), 201);
