@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a laptop CPU, on shipped data only, unattended: the whole InstructGPT recipe as one
 # resumable pipeline (configs/quickstart.json), then a look at its results.
-#   tokenizer + pretrain  a 2k-token BPE and a 2.2M-parameter GPT on Jane Austen's novels
+#   base                  the shipped base model models/base-dialogue (a 5.8M-parameter GPT pretrained
+#                         on dialogues and prose; scripts/train_base.sh reproduces it)
 #   sft                   real demonstrations (self-instruct seed tasks + HH-RLHF SFT split)
 #   sample                4 candidates per prompt from the SFT model into runs/quickstart/labels.db
 #   label                 real human comparisons imported from HH-RLHF (never its held-out split)

@@ -61,6 +61,28 @@ TEST(Checkpoint, RoundTripKeepsWeightsConfigTokenizerAndInfo) {
   EXPECT_TRUE(torch::equal(model->forward(ids).logits, original->forward(ids).logits));
 }
 
+TEST(Checkpoint, APackedCheckpointHasHalfWeightsNoTrainerStateAndTheSameModel) {
+  test::TempDir tmp;
+  auto trained = tiny_checkpoint();
+  trained.trainer_state = {{"step", 42}};
+  save_checkpoint(tmp / "packed", release_checkpoint(trained, torch::kFloat16));
+  EXPECT_FALSE(fs::exists(tmp / "packed" / "trainer_state.json"));
+  auto loaded = load_checkpoint(tmp / "packed");
+  EXPECT_TRUE(loaded.trainer_state.is_null());
+  EXPECT_EQ(loaded.info["released_dtype"], "Half");
+  EXPECT_EQ(loaded.info["stage"], "test");
+  for (const auto& [name, tensor] : loaded.weights) EXPECT_EQ(tensor.scalar_type(), torch::kFloat16) << name;
+
+  auto model = build_gpt(loaded, torch::kCPU, "packed");
+  auto original = build_gpt(trained, torch::kCPU, "trained");
+  for (const auto& p : model->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat32);  // cast back on load
+  torch::NoGradGuard no_grad;
+  auto ids = torch::randint(0, 50, {1, 6}, torch::kLong);
+  const double diff = test::max_abs_diff(model->forward(ids).logits, original->forward(ids).logits);
+  EXPECT_GT(diff, 0.0);   // the weights were rounded
+  EXPECT_LT(diff, 1e-2);  // to fp16's precision, not changed
+}
+
 TEST(Checkpoint, OptimizerStateRoundTripGivesTheSameNextStep) {
   test::TempDir tmp;
   auto run_steps = [](GPT& model, torch::optim::AdamW& opt, int steps) {
