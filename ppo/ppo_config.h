@@ -19,7 +19,7 @@ struct PpoDataConfig {
   int64_t eval_percent = 10;                   // of prompt_files, held out (by a stable hash) when no eval files
   int64_t max_eval_prompts = 64;
   bool exclude_reward_eval = true;             // skip prompts of the reward model's held-out split
-  int64_t max_prompt_tokens = 64;              // prompts keep their last tokens
+  int64_t max_prompt_tokens = 64;              // prompts keep their last tokens, for the reward model too
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PpoDataConfig, prompt_files, eval_prompt_files, eval_percent,
                                                 max_eval_prompts, exclude_reward_eval, max_prompt_tokens)
@@ -46,7 +46,11 @@ struct PpoConfig {
   int64_t minibatch_size = 16;
   int64_t ppo_epochs = 4;         // Ziegler et al. 2019; Stiennon et al. 2020
   double lr = 1e-5;               // InstructGPT 9.65e-6 (1.3B) ... scale up for tiny models
-  int64_t warmup_iterations = 0;  // linear warmup, then constant (InstructGPT used a constant schedule)
+  int64_t warmup_iterations = 0;  // linear warmup from lr / warmup_iterations to lr
+  // After warmup, per iteration: "constant" (InstructGPT), or "linear" (TRL's default, lm-human-
+  // preferences) or "cosine" (OpenRLHF) decay towards min_lr, which it would reach at `iterations`
+  std::string lr_schedule = "constant";
+  double min_lr = 0.0;
   double weight_decay = 0.0;
   double beta1 = 0.9, beta2 = 0.95;
   double grad_clip = 1.0;
@@ -60,8 +64,15 @@ struct PpoConfig {
   double entropy_coef = 0.0;      // optional entropy bonus
   double max_approx_kl = 0.0;     // > 0: stop an iteration's epochs once the update's approx KL exceeds it
   KlConfig kl;
-  double score_clip = 0.0;        // > 0: clip the normalised score to [-score_clip, score_clip]
-  double missing_eos_penalty = 0.0;  // added to the score of a response that hit max_new_tokens without EOS
+  // "sft_std" divides every score by the standard deviation of the SFT policy's held-out scores
+  // before training (lm-human-preferences' normalisation), so that kl.init_beta, value_clip,
+  // score_clip and missing_eos_penalty mean the same whatever the reward model's spread; "none"
+  // keeps its units. Reported scores stay in the reward model's units either way.
+  std::string score_scale = "none";
+  double score_clip = 0.0;        // > 0: clip the (scaled) score to [-score_clip, score_clip]
+  // >= 0, subtracted from the score of a response that hit max_new_tokens without EOS (TRL's sign:
+  // a negative value, which would reward truncation, is refused)
+  double missing_eos_penalty = 0.0;
   bool whiten_advantages = true;
 
   double ptx_coef = 0.0;          // PPO-ptx: weight of the pretraining LM loss (InstructGPT: 27.8)
@@ -78,9 +89,9 @@ struct PpoConfig {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PpoConfig, policy_from, reward_from, rule_reward, judge_from, data, sampling,
                                                 iterations, rollout_size, minibatch_size, ppo_epochs, lr,
-                                                warmup_iterations, weight_decay, beta1, beta2, grad_clip, precision, gamma, lambda,
+                                                warmup_iterations, lr_schedule, min_lr, weight_decay, beta1, beta2, grad_clip, precision, gamma, lambda,
                                                 clip_range, value_clip, vf_coef, entropy_coef, max_approx_kl, kl,
-                                                score_clip, missing_eos_penalty, whiten_advantages, ptx_coef, ptx_data,
+                                                score_scale, score_clip, missing_eos_penalty, whiten_advantages, ptx_coef, ptx_data,
                                                 ptx_batch_size, shared_value, eval_every, samples_per_table, seed,
                                                 stop_at, out_dir, runtime)
 

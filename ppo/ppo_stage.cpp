@@ -31,11 +31,12 @@ struct LoopState {
   int64_t samples = 0;
   json score_first;  // held-out score before any update
   json alarms;       // HackingAlarms::state()
+  double score_scale = 1.0;  // measured once, before any update (score_scale "sft_std")
 };
 
 json to_json(const LoopState& s) {
   return {{"next_iteration", s.next_iteration}, {"beta", s.beta}, {"seconds", s.seconds}, {"samples", s.samples},
-          {"score_first", s.score_first}, {"alarms", s.alarms}};
+          {"score_first", s.score_first}, {"alarms", s.alarms}, {"score_scale", s.score_scale}};
 }
 
 LoopState parse_loop_state(const json& j) {
@@ -46,6 +47,7 @@ LoopState parse_loop_state(const json& j) {
   s.samples = j.at("samples").get<int64_t>();
   s.score_first = j.at("score_first");
   s.alarms = j.value("alarms", json());
+  s.score_scale = j.value("score_scale", 1.0);
   return s;
 }
 
@@ -76,6 +78,7 @@ json run_ppo(const PpoConfig& config, bool resume) {
     state = read_loop_state<LoopState>(last->trainer_state, out / "last", parse_loop_state);
     load_optimizer_state(out / "last", trainer.optimizer());
     trainer.kl_controller().set_beta(state.beta);
+    trainer.set_score_scale(state.score_scale);
   }
   if (dist.is_main()) {
     if (!resume) fs::remove_all(out / "samples");
@@ -90,6 +93,9 @@ json run_ppo(const PpoConfig& config, bool resume) {
   if (!resume) {
     state.score_first = trainer.held_out_score();
     if (dist.is_main()) std::cerr << "ppo: held-out score before training " << state.score_first.dump() << "\n";
+    state.score_scale = trainer.start_score_scale(state.score_first);
+    if (dist.is_main() && config.score_scale != "none")
+      std::cerr << "ppo: scores scaled by " << state.score_scale << " (score_scale " << config.score_scale << ")\n";
   }
   HackingAlarms alarms(state.score_first, state.alarms);
   LoopOutput output(dist.is_main(), out, "ppo", config.iterations, resume, state.next_iteration, "score");
@@ -146,6 +152,7 @@ json run_ppo(const PpoConfig& config, bool resume) {
                   {"judge_first", state.score_first.value("judge_score", json())},
                   {"judge_last", held_out_last.value("judge_score", json())},
                   {"alarms", alarms.raised()},
+                  {"score_scale", state.score_scale},
                   {"precision", trainer.precision().to_json()}};
   save_summary(out, summary);
   return summary;

@@ -106,10 +106,31 @@ void check_ppo_config(const PpoConfig& c) {
   require(c.sampling.top_k == 0, "sampling.top_k: PPO samples from the full distribution its ratios and KL use (set 0)");
   require(c.sampling.top_p == 1.0, "sampling.top_p: PPO samples from the full distribution its ratios and KL use (set 1)");
   require(c.data.max_prompt_tokens > 0, "data.max_prompt_tokens must be > 0");
+  require(c.missing_eos_penalty >= 0, "missing_eos_penalty ", c.missing_eos_penalty,
+          ": must be >= 0, it is subtracted from a truncated response's score (TRL's sign; a negative value would reward truncation)");
+  require(c.score_scale == "none" || c.score_scale == "sft_std", "score_scale \"", c.score_scale, "\": expected none or sft_std");
+  require(c.lr_schedule == "constant" || c.lr_schedule == "linear" || c.lr_schedule == "cosine",
+          "lr_schedule \"", c.lr_schedule, "\": expected constant, linear or cosine");
+  require(c.min_lr >= 0 && c.min_lr <= c.lr, "min_lr must be in [0, lr]");
+  require(c.warmup_iterations >= 0, "warmup_iterations must be >= 0");
   require(!c.reward_from.empty() || !c.rule_reward.words.empty(),
           "reward_from: a reward checkpoint is needed (or rule_reward.words for a programmatic reward)");
   require(c.ptx_coef == 0 || !c.ptx_data.files.empty(), "ptx_data.files: PPO-ptx (ptx_coef > 0) needs a corpus");
   require(c.eval_every > 0, "eval_every must be > 0");
+}
+
+double ppo_learning_rate(const PpoConfig& c, int64_t iteration) {
+  TrainConfig schedule;
+  schedule.lr = c.lr;
+  schedule.min_lr = c.min_lr;
+  schedule.warmup_steps = c.warmup_iterations;
+  schedule.max_steps = c.iterations;
+  if (iteration < c.warmup_iterations || c.lr_schedule == "cosine") return learning_rate_at(schedule, iteration);
+  if (c.lr_schedule == "constant") return c.lr;
+  // linear: lr at the end of warmup, min_lr at `iterations` (TRL's and lm-human-preferences' decay)
+  const double progress = static_cast<double>(iteration - c.warmup_iterations) /
+                          static_cast<double>(std::max<int64_t>(1, c.iterations - c.warmup_iterations));
+  return c.lr - std::min(1.0, progress) * (c.lr - c.min_lr);
 }
 
 PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const Checkpoint* resume_from)
@@ -158,10 +179,21 @@ PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const C
   optimizer_ = make_adamw(*model_, opt);
 }
 
-std::vector<TokenId> PpoTrainer::prompt_tokens(const std::string& prompt) const {
-  auto ids = tokenizer_->encode(prompt);
-  if (static_cast<int64_t>(ids.size()) > max_prompt_tokens_) ids.erase(ids.begin(), ids.end() - max_prompt_tokens_);
-  return ids;
+PolicyPrompt PpoTrainer::policy_prompt_of(const std::string& prompt) const {
+  return policy_prompt(prompt, *tokenizer_, max_prompt_tokens_);
+}
+
+double PpoTrainer::start_score_scale(const json& held_out_first) {
+  if (config_.score_scale == "none") return score_scale_ = 1.0;
+  const double spread = held_out_first.at("score_std").get<double>();
+  require(spread > 0 && std::isfinite(spread), "score_scale \"sft_std\": the SFT policy's scores on the ",
+          held_out_first.value("prompts", 0), " held-out prompts have standard deviation ", spread,
+          ": nothing to scale by (more held-out prompts, or score_scale \"none\")");
+  score_scale_ = 1.0 / spread;
+  torch::NoGradGuard no_grad;
+  model_->value->head->weight.mul_(score_scale_);
+  model_->value->head->bias.mul_(score_scale_);
+  return score_scale_;
 }
 
 Checkpoint PpoTrainer::checkpoint() const {
@@ -176,9 +208,13 @@ uint64_t PpoTrainer::sampling_seed(int64_t iteration, uint64_t stream) const {
 json PpoTrainer::held_out_score() {
   // Each rank samples its share of the held-out prompts; the figures are over all of them.
   const RowRange rows = dist_.rows(static_cast<int64_t>(prompts_.eval.size()));
-  std::vector<std::string> prompts(prompts_.eval.begin() + rows.begin, prompts_.eval.begin() + rows.end);
+  std::vector<std::string> prompts;
   std::vector<std::vector<TokenId>> ids;
-  for (const auto& p : prompts) ids.push_back(prompt_tokens(p));
+  for (int64_t k = rows.begin; k < rows.end; ++k) {
+    auto p = policy_prompt_of(prompts_.eval[k]);
+    prompts.push_back(std::move(p.text));
+    ids.push_back(std::move(p.ids));
+  }
   // count, sum and sum of squares of scores, sum of KL, response tokens, sum and sum of squares of judge scores
   std::vector<double> local(7, 0.0);
   if (!prompts.empty()) {
@@ -230,8 +266,9 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   std::vector<std::string> batch_prompts;
   std::vector<std::vector<TokenId>> batch_ids;
   for (int64_t k = my_rows.begin; k < my_rows.end; ++k) {
-    batch_prompts.push_back(prompts_.train[picks[k]]);
-    batch_ids.push_back(prompt_tokens(prompts_.train[picks[k]]));
+    auto p = policy_prompt_of(prompts_.train[picks[k]]);
+    batch_prompts.push_back(std::move(p.text));
+    batch_ids.push_back(std::move(p.ids));
   }
   SamplingConfig sampling = config_.sampling;
   sampling.seed = sampling_seed(iteration, 6);
@@ -247,15 +284,13 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
   autocast.reset();  // before the first optimizer step changes the weights it cached
   const double beta = kl_controller_.beta();
-  shape_rewards(r, raw_scores, {beta, config_.kl.estimator, config_.score_clip, config_.missing_eos_penalty,
+  shape_rewards(r, raw_scores, {beta, config_.kl.estimator, score_scale_, config_.score_clip, config_.missing_eos_penalty,
                                 config_.gamma, config_.lambda, config_.whiten_advantages, &dist_});
   const double score_s = seconds_since(t1);
 
   // 3. ppo_epochs over shuffled minibatches.
   const auto t2 = Clock::now();
-  const double lr = config_.warmup_iterations > 0 && iteration < config_.warmup_iterations
-                        ? config_.lr * static_cast<double>(iteration + 1) / config_.warmup_iterations
-                        : config_.lr;
+  const double lr = ppo_learning_rate(config_, iteration);
   set_learning_rate(*optimizer_, lr);
   auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config_.seed, iteration, 8));
   // Per-minibatch statistics stay on the device and are read once after the loop (one host sync

@@ -42,6 +42,14 @@ class PpoTrainer {
   nlohmann::json held_out_score();
   Checkpoint checkpoint() const;  // policy + value, no trainer state
 
+  // score_scale "sft_std": 1 / the score std of `held_out_first` (held_out_score() before any
+  // update). The value head, started in the reward model's units, is scaled with the scores so that
+  // it still predicts the returns. Returns the scale; "none" returns 1 and changes nothing.
+  double start_score_scale(const nlohmann::json& held_out_first);
+  // On resume: the saved scale (the value head in the checkpoint is already in its units).
+  void set_score_scale(double scale) { score_scale_ = scale; }
+  double score_scale() const { return score_scale_; }
+
   PolicyValue& model() { return model_; }
   GPT& reference() { return reference_; }
   Scorer& scorer() { return *scorer_; }
@@ -51,7 +59,7 @@ class PpoTrainer {
   const PromptPool& prompts() const { return prompts_; }
 
  private:
-  std::vector<TokenId> prompt_tokens(const std::string& prompt) const;
+  PolicyPrompt policy_prompt_of(const std::string& prompt) const;
   uint64_t sampling_seed(int64_t iteration, uint64_t stream) const;
   torch::Tensor ptx_loss(int64_t iteration, int64_t minibatch);
 
@@ -70,9 +78,14 @@ class PpoTrainer {
   KlController kl_controller_;
   PromptPool prompts_;
   std::optional<Corpus> ptx_;
+  double score_scale_ = 1.0;
 };
 
 // Rejects out-of-range settings with a message naming the field.
 void check_ppo_config(const PpoConfig& config);
+
+// The policy's learning rate in iteration `iteration` (0-based): warmup, then lr_schedule. A
+// function of the iteration alone, so that a resumed run sets the same rate as an uninterrupted one.
+double ppo_learning_rate(const PpoConfig& config, int64_t iteration);
 
 }  // namespace rlhf

@@ -77,6 +77,21 @@ PromptFileStats load_prompts(const std::filesystem::path& file, bool exclude_rew
   return stats;
 }
 
+PolicyPrompt policy_prompt(const std::string& prompt, const Tokenizer& tokenizer, int64_t max_tokens) {
+  PolicyPrompt p{prompt, tokenizer.encode(prompt)};
+  if (static_cast<int64_t>(p.ids.size()) <= max_tokens) return p;
+  p.ids.erase(p.ids.begin(), p.ids.end() - max_tokens);
+  // A cut inside a multi-byte character would make the scored text start with a stray byte: the
+  // policy starts at the next whole character instead.
+  auto starts_mid_character = [&](TokenId id) {
+    const std::string bytes = tokenizer.decode_token(id);
+    return !bytes.empty() && (static_cast<unsigned char>(bytes[0]) & 0xC0) == 0x80;
+  };
+  while (p.ids.size() > 1 && starts_mid_character(p.ids.front())) p.ids.erase(p.ids.begin());
+  p.text = tokenizer.decode(p.ids);
+  return p;
+}
+
 PromptPool load_prompt_pool(const PpoDataConfig& data) {
   PromptPool pool;
   std::vector<std::string> all;

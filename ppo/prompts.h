@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ppo/ppo_config.h"
+#include "text/tokenizer.h"
 
 namespace rlhf {
 
@@ -33,5 +34,15 @@ struct PromptPool {
   std::vector<std::string> train, eval;
 };
 PromptPool load_prompt_pool(const PpoDataConfig& data);
+
+// A prompt as the policy sees it: at most max_tokens of its last tokens, and the text they decode
+// to. The reward model and the judge score that text, so that they judge a response against the
+// context the policy and the value were conditioned on, not a longer one (TRL scores the same
+// query tokens). A prompt that fits is kept as it is.
+struct PolicyPrompt {
+  std::string text;
+  std::vector<TokenId> ids;
+};
+PolicyPrompt policy_prompt(const std::string& prompt, const Tokenizer& tokenizer, int64_t max_tokens);
 
 }  // namespace rlhf

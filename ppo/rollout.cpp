@@ -92,12 +92,13 @@ void evaluate_rollout(Rollout& rollout, PolicyValue& model, GPT& reference, doub
 void shape_rewards(Rollout& rollout, const torch::Tensor& raw_scores, const RewardShaping& shaping) {
   torch::NoGradGuard no_grad;
   const auto device = rollout.mask.device();
-  auto scores = raw_scores.to(device, torch::kFloat);                           // (B)
+  auto scores = raw_scores.to(device, torch::kFloat) * shaping.score_scale;     // (B)
   if (shaping.score_clip > 0) scores = scores.clamp(-shaping.score_clip, shaping.score_clip);
   if (shaping.missing_eos_penalty != 0) {
     std::vector<float> unfinished;
     for (bool f : rollout.finished) unfinished.push_back(f ? 0.0f : 1.0f);
-    scores = scores + shaping.missing_eos_penalty * torch::tensor(unfinished).to(device);
+    // After the clip, so that a clipped score still pays for the truncation.
+    scores = scores - shaping.missing_eos_penalty * torch::tensor(unfinished).to(device);
   }
   rollout.scores = scores;
   rollout.kl = kl_estimate(rollout.logprobs, rollout.ref_logprobs, shaping.kl_estimator) * rollout.mask;  // (B, N)

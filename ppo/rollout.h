@@ -29,7 +29,7 @@ struct Rollout {
   torch::Tensor logprobs;              // (B, N) under the policy that sampled them
   torch::Tensor ref_logprobs;          // (B, N) under the frozen reference
   torch::Tensor values;                // (B, N)
-  torch::Tensor scores;                // (B) score entering the reward (after clipping and EOS penalty)
+  torch::Tensor scores;                // (B) score entering the reward (after scale, clip and EOS penalty)
   torch::Tensor kl;                    // (B, N) per-token KL estimate (masked)
   torch::Tensor rewards;               // (B, N) -beta * kl, plus the score at the last real token
   torch::Tensor advantages;            // (B, N) whitened when configured
@@ -51,15 +51,16 @@ void evaluate_rollout(Rollout& rollout, PolicyValue& model, GPT& reference, doub
 struct RewardShaping {
   double beta = 0.05;
   std::string kl_estimator = "k1";
+  double score_scale = 1.0;           // multiplies the raw score first (PpoConfig::score_scale)
   double score_clip = 0.0;
-  double missing_eos_penalty = 0.0;
+  double missing_eos_penalty = 0.0;   // >= 0, subtracted from unfinished responses' scores
   double gamma = 1.0, lambda = 0.95;
   bool whiten_advantages = true;
   Distributed* across_ranks = nullptr;  // data parallel: whiten with the moments of every rank's rollout
 };
 
 // raw_scores (B): the reward model's (normalised) or the rule's score of each response. Fills
-// scores, kl, rewards, advantages and returns.
+// scores (raw * score_scale, clipped, minus the missing-EOS penalty), kl, rewards, advantages and returns.
 void shape_rewards(Rollout& rollout, const torch::Tensor& raw_scores, const RewardShaping& shaping);
 
 // Rows `rows` (long indices) of a (B, ...) rollout tensor.

@@ -75,5 +75,34 @@ TEST(PpoPrompts, BadLinesNameTheFileLineAndField) {
   EXPECT_THROW(load_prompts(tmp / "unknown.jsonl", false, prompts), std::runtime_error);
 }
 
+TEST(PpoPrompts, APolicyPromptIsTheTextOfTheLastTokensAndAShortPromptStaysWhole) {
+  const Tokenizer& tokenizer = test::constitution_tokenizer();
+  const std::string prompt = format_prompt("Who may be a Senator of the United States?");
+  const auto all = tokenizer.encode(prompt);
+  ASSERT_GT(all.size(), 8u);
+  auto p = policy_prompt(prompt, tokenizer, 8);
+  EXPECT_EQ(p.ids, std::vector<TokenId>(all.end() - 8, all.end()));
+  EXPECT_EQ(p.text, tokenizer.decode(p.ids));
+  EXPECT_EQ(prompt.substr(prompt.size() - p.text.size()), p.text);
+  auto whole = policy_prompt(prompt, tokenizer, static_cast<int64_t>(all.size()));
+  EXPECT_EQ(whole.text, prompt);
+  EXPECT_EQ(whole.ids, all);
+}
+
+// The constitution's tokenizer spells "é" as two byte tokens: a cut between them would leave the
+// scored text starting with a stray continuation byte.
+TEST(PpoPrompts, APolicyPromptStartsAtAWholeCharacter) {
+  const Tokenizer& tokenizer = test::constitution_tokenizer();
+  const std::string prompt = format_prompt("Le café est fermé");
+  const auto all = tokenizer.encode(prompt);
+  size_t cut = 0;  // the first token that starts inside a character
+  while (cut < all.size() && (static_cast<unsigned char>(tokenizer.decode_token(all[cut])[0]) & 0xC0) != 0x80) ++cut;
+  ASSERT_LT(cut, all.size());
+  auto p = policy_prompt(prompt, tokenizer, static_cast<int64_t>(all.size() - cut));
+  EXPECT_EQ(p.ids, std::vector<TokenId>(all.begin() + cut + 1, all.end()));
+  EXPECT_EQ(p.text, tokenizer.decode(p.ids));
+  EXPECT_NE(static_cast<unsigned char>(p.text[0]) & 0xC0, 0x80);
+}
+
 }  // namespace
 }  // namespace rlhf
