@@ -1,9 +1,10 @@
-// pretrain, sft, reward, ppo, eval: the stages, each run from a JSON config with --set overrides.
+// pretrain, sft, reward, dpo, ppo, eval: the stages, each run from a JSON config with --set overrides.
 #include <iostream>
 #include <memory>
 
 #include "app/commands.h"
 #include "dist/distributed.h"
+#include "dpo/dpo_stage.h"
 #include "eval/eval_stage.h"
 #include "io/config.h"
 #include "pipelines/label_sources.h"
@@ -71,6 +72,8 @@ void register_train_commands(CLI::App& app) {
                                               run_reward_from_any_source);
   reward->require_subcommand(0, 1);
   register_reward_score_command(reward);
+  register_stage<DpoConfig>(app, "dpo", "Direct preference optimisation of a policy on ranked comparisons",
+                            run_dpo_from_any_source);
   register_stage<PpoConfig>(app, "ppo", "PPO against the reward model with a KL penalty to the SFT policy",
                             run_ppo_from_any_source);
   register_stage<EvalConfig>(app, "eval", "Compare policies: helpful, honest, harmless, and the costs",

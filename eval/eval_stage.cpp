@@ -69,21 +69,24 @@ Policy load_policy(const EvalPolicy& p, torch::Device device) {
 struct Samples {
   Rollout rollout;
   std::vector<double> scores;
+  std::vector<std::string> prompts;  // as the policy saw them (its last max_prompt_tokens tokens): what is scored
 };
 
 Samples sample_policy(Policy& policy, const std::vector<std::string>& prompts, const EvalConfig& config) {
   const int64_t max_prompt = std::min(config.max_prompt_tokens,
                                       policy.model->config().block_size - config.sampling.max_new_tokens);
   if (max_prompt < 1) throw std::runtime_error("sampling.max_new_tokens leaves no room for a prompt");
+  Samples samples;
   std::vector<std::vector<TokenId>> ids;
   for (const auto& p : prompts) {
-    auto t = policy.tokenizer.encode(p);
-    if (static_cast<int64_t>(t.size()) > max_prompt) t.erase(t.begin(), t.end() - max_prompt);
-    ids.push_back(std::move(t));
+    auto seen = policy_prompt(p, policy.tokenizer, max_prompt);
+    samples.prompts.push_back(std::move(seen.text));
+    ids.push_back(std::move(seen.ids));
   }
   SamplingConfig sampling = config.sampling;
   sampling.seed = step_seed(config.seed, 0, 11);
-  return {sample_rollout(policy.model, prompts, ids, sampling, policy.tokenizer, config.batch_size), {}};
+  samples.rollout = sample_rollout(policy.model, samples.prompts, ids, sampling, policy.tokenizer, config.batch_size);
+  return samples;
 }
 
 // Sum over response tokens of log p under `model` at the sampling temperature: (B).
@@ -248,7 +251,8 @@ void judge_win_rates(EvalContext& c, const HelpfulSamples& helpful) {
   for (const auto& p : c.policies) {
     const auto& rollout = helpful.samples.at(p.name).rollout;
     std::vector<std::pair<std::string, std::string>> items;
-    for (int64_t i = 0; i < rollout.size(); ++i) items.emplace_back(helpful.prompts[i], format_response(rollout.responses[i]));
+    const auto& seen = helpful.samples.at(p.name).prompts;
+    for (int64_t i = 0; i < rollout.size(); ++i) items.emplace_back(seen[i], format_response(rollout.responses[i]));
     scores[p.name] = c.judge->score(items);
   }
   const auto& ref_scores = scores.at(c.reference.name);
@@ -283,7 +287,7 @@ HelpfulSamples measure_helpful(EvalContext& c) {
       }
       if (!c.reward_model.is_empty()) {
         std::vector<std::pair<std::string, std::string>> items;
-        for (int64_t i = 0; i < s.rollout.size(); ++i) items.emplace_back(prompts[i], format_response(s.rollout.responses[i]));
+        for (int64_t i = 0; i < s.rollout.size(); ++i) items.emplace_back(s.prompts[i], format_response(s.rollout.responses[i]));
         s.scores = score_texts(c.reward_model, *c.reward_tokenizer, items, c.config.batch_size);
         double mean = 0.0;
         for (double x : s.scores) mean += x / s.scores.size();

@@ -6,6 +6,7 @@
 
 #include "dist/distributed.h"
 #include "dist/runtime.h"
+#include "dpo/dpo_stage.h"
 #include "ppo/ppo_stage.h"
 #include "storage/schema.h"
 
@@ -51,6 +52,12 @@ json run_reward_from_any_source(RewardConfig config, bool resume) {
   export_label_databases(config.data.train_files, config.out_dir, config.runtime, labeling::ExportFormat::Rankings);
   export_label_databases(config.data.eval_files, config.out_dir, config.runtime, labeling::ExportFormat::Rankings);
   return run_reward(config, resume);
+}
+
+json run_dpo_from_any_source(DpoConfig config, bool resume) {
+  export_label_databases(config.data.train_files, config.out_dir, config.runtime, labeling::ExportFormat::Rankings);
+  export_label_databases(config.data.eval_files, config.out_dir, config.runtime, labeling::ExportFormat::Rankings);
+  return run_dpo(config, resume);
 }
 
 json run_ppo_from_any_source(PpoConfig config, bool resume) {

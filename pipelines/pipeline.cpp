@@ -16,6 +16,7 @@
 #include "io/stable_hash.h"
 #include "labeling/export.h"
 #include "labeling/import.h"
+#include "dpo/dpo_stage.h"
 #include "model/checkpoint.h"
 #include "pipelines/lineage.h"
 #include "pipelines/scripted_labeler.h"
@@ -193,16 +194,33 @@ class PipelineRunner {
       s.out_dir = (run_ / "ppo").string();
       s.runtime = c_.runtime;
       p = training(json(s), s.out_dir, [s](bool resume) { run_ppo(s, resume); });
+    } else if (stage == "dpo") {
+      if (!dpo_configured()) return skipped("no dpo stage configured");
+      auto s = stage_config<DpoConfig>(c_.dpo);
+      s.init_from = (run_ / "sft" / "best").string();
+      s.reference_from.clear();
+      s.compare_reward_from = (run_ / "reward" / "best").string();
+      s.out_dir = (run_ / "dpo").string();
+      s.runtime = c_.runtime;
+      // The same comparisons as the reward stage: the labeling database's export replaces data.train_files.
+      s.data.train_files = {(run_ / "dpo" / "labels.rankings.jsonl").string()};
+      p = training(json(s), s.out_dir, [s, db](bool resume) {
+        fs::create_directories(s.out_dir);
+        auto database = storage::open_database(db.string());
+        labeling::export_to_file(database, labeling::ExportFormat::Rankings, s.data.train_files[0]);
+        run_dpo(s, resume);
+      });
     } else if (stage == "eval") {
       auto s = stage_config<EvalConfig>(c_.eval);
       s.policies = {{"base", base.string()}, {"sft", (run_ / "sft" / "best").string()}, {"ppo", (run_ / "ppo" / "last").string()}};
+      if (dpo_configured()) s.policies.push_back({"dpo", (run_ / "dpo" / "best").string()});
       s.reference = "sft";
       s.ab_policy = "ppo";
       s.reward_from = (run_ / "reward" / "best").string();
       s.judge_from = judge_from();
       s.labeling_db = db.string();
       s.run_dirs.clear();
-      for (const char* d : {"pretrain", "sft", "reward", "ppo"})
+      for (const char* d : {"pretrain", "sft", "reward", "ppo", "dpo"})
         if (fs::exists(run_ / d / "metrics.jsonl")) s.run_dirs.push_back((run_ / d).string());
       s.notes.push_back(label_note(c_.label));
       s.out_dir = (run_ / "eval").string();
@@ -264,6 +282,8 @@ class PipelineRunner {
     return export_hash(db);
   }
 
+  bool dpo_configured() const { return !c_.dpo.config.empty() || !c_.dpo.set.empty(); }
+
   // Never the stage config's own judge_from: that names a standalone run's files.
   std::string judge_from() const {
     return c_.judge_from.empty() ? (run_ / "reward" / "bag_of_words.json").string() : c_.judge_from;
@@ -279,7 +299,7 @@ json run_pipeline(const PipelineConfig& config, const PipelineOptions& options) 
   const auto& stages = pipeline_stages();
   for (const auto* name : {&options.from, &options.only})
     if (!name->empty() && std::find(stages.begin(), stages.end(), *name) == stages.end())
-      throw std::runtime_error("stage \"" + *name + "\": expected one of tokenizer, pretrain, sft, sample, label, reward, ppo, eval");
+      throw std::runtime_error("stage \"" + *name + "\": expected one of tokenizer, pretrain, sft, sample, label, reward, ppo, dpo, eval");
   const fs::path run_dir(config.run_dir);
   fs::create_directories(run_dir);
   Lineage lineage((run_dir / "pipeline.db").string());

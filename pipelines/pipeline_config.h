@@ -37,6 +37,9 @@ struct PipelineConfig {
   std::string base_model;      // an existing checkpoint (native or HF GPT-2) instead of the tokenizer + pretrain stages
   TokenizerSource tokenizer;   // the tokenizer stage: train a BPE or copy one
   StageFile pretrain, sft, reward, ppo, eval;
+  // Optional: DPO from the SFT policy on the same labels as the reward stage, compared with PPO in
+  // the eval (neither config nor set: not run)
+  StageFile dpo;
   SampleCandidatesConfig sample;  // model and db are set by the pipeline
   LabelStageConfig label;
   // The judge of ppo and eval, a model PPO never optimises: "" is this run's reward stage's
@@ -45,11 +48,11 @@ struct PipelineConfig {
   RuntimeConfig runtime;          // applied to every stage
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PipelineConfig, run_dir, base_model, tokenizer, pretrain, sft, reward,
-                                                ppo, eval, sample, label, judge_from, runtime)
+                                                ppo, dpo, eval, sample, label, judge_from, runtime)
 
 inline const std::vector<std::string>& pipeline_stages() {
   static const std::vector<std::string> stages = {"tokenizer", "pretrain", "sft", "sample", "label",
-                                                  "reward", "ppo", "eval"};
+                                                  "reward", "ppo", "dpo", "eval"};
   return stages;
 }
 

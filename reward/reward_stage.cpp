@@ -10,7 +10,6 @@
 #include "dist/distributed.h"
 #include "dist/runtime.h"
 #include "io/files.h"
-#include "io/stable_hash.h"
 #include "model/model_io.h"
 #include "model/precision.h"
 #include "reward/bag_of_words.h"
@@ -114,41 +113,6 @@ PairStats evaluate_pairs(RewardModel& model, const std::vector<TokenizedGroup>& 
 
 json accuracy_json(const Accuracy& a) { return {a.low, a.high}; }
 
-// Every file's rankings; HH lines of a hash-split file keep `use`'s split, other files are used whole.
-// The log counts what each file gave and every line dropped or rewritten.
-std::vector<RankingGroup> load_all(const std::vector<std::filesystem::path>& files, const RewardDataConfig& data,
-                                   HhSplitUse use) {
-  std::vector<RankingGroup> all;
-  for (const auto& file : files) {
-    const bool split = is_hash_split_file(file, data.hash_split_files);
-    RankingSourceStats stats;
-    auto groups = load_rankings(file, split ? use : HhSplitUse::kAll, data.include_gold, &stats);
-    std::cerr << "reward: " << file.string() << ": " << stats.groups << " rankings, " << stats.pairs << " pairs"
-              << (split ? " (split by hash)" : " (used whole)");
-    if (stats.skipped_other_split) std::cerr << ", " << stats.skipped_other_split << " HH lines of other splits";
-    if (stats.skipped_gold) std::cerr << ", " << stats.skipped_gold << " gold excluded";
-    if (stats.skipped_no_pairs) std::cerr << ", " << stats.skipped_no_pairs << " without a strict pair";
-    if (stats.wrapped_prompts) std::cerr << ", " << stats.wrapped_prompts << " bare prompts put in the chat template";
-    std::cerr << "\n";
-    all.insert(all.end(), std::make_move_iterator(groups.begin()), std::make_move_iterator(groups.end()));
-  }
-  return all;
-}
-
-// A file that is not split by hash gives all its lines to whichever list names it: in both, the
-// held-out accuracy would be measured on training pairs.
-void refuse_unsplit_overlap(const std::vector<fs::path>& train, const std::vector<fs::path>& eval,
-                            const RewardDataConfig& data) {
-  for (const auto& e : eval) {
-    if (is_hash_split_file(e, data.hash_split_files)) continue;
-    for (const auto& t : train)
-      if (fs::weakly_canonical(t) == fs::weakly_canonical(e))
-        throw std::runtime_error("data.eval_files: " + e.string() +
-                                 " is also a training file and is not split by hash (data.hash_split_files): "
-                                 "give a separate held-out file");
-  }
-}
-
 // Sets the model's normalisation from its raw rewards on reference responses; returns their stats.
 std::pair<double, double> normalize(RewardModel& model, const Tokenizer& tokenizer, const RewardNormalizeConfig& config,
                                     const std::vector<std::string>& hash_split_files) {
@@ -172,12 +136,6 @@ std::pair<double, double> normalize(RewardModel& model, const Tokenizer& tokeniz
   return {mean, std};
 }
 
-HhSplitUse hh_train_split(const std::string& name) {
-  if (name == "reward_train") return HhSplitUse::kRewardTrain;
-  if (name == "all_but_eval") return HhSplitUse::kAllButRewardEval;
-  throw std::runtime_error("data.hh_train_split \"" + name + "\": expected reward_train or all_but_eval");
-}
-
 // The rankings a run trains, validates and reports on, tokenized. Checkpoint selection uses a
 // validation split of the training rankings (by a stable hash of the prompt), so the held-out
 // evaluation set never influences the model it reports on.
@@ -187,22 +145,11 @@ struct RewardData {
 };
 
 RewardData load_and_split(const RewardConfig& config, const Tokenizer& tokenizer, int64_t block_size) {
-  const HhSplitUse train_split = hh_train_split(config.data.hh_train_split);
   RewardData d;
-  const auto train_files = expand_files(config.data.train_files, "data.train_files");
-  const auto eval_files = expand_files(config.data.eval_files, "data.eval_files");
-  refuse_unsplit_overlap(train_files, eval_files, config.data);
-  auto train_groups = load_all(train_files, config.data, train_split);
-  d.eval_groups = load_all(eval_files, config.data, HhSplitUse::kRewardEval);
-  if (config.data.max_train_groups > 0 && static_cast<int64_t>(train_groups.size()) > config.data.max_train_groups)
-    train_groups.resize(config.data.max_train_groups);
-  if (train_groups.empty()) throw std::runtime_error("data.train_files: no rankings with a strict pair");
-  if (d.eval_groups.empty()) throw std::runtime_error("data.eval_files: no held-out rankings");
-  for (auto& g : train_groups)
-    (stable_hash(g.prompt) % 100 < static_cast<uint64_t>(config.data.valid_percent) ? d.valid_groups : d.fit_groups)
-        .push_back(std::move(g));
-  if (d.fit_groups.empty() || d.valid_groups.empty())
-    throw std::runtime_error("data.valid_percent: the training rankings leave no training or validation rankings");
+  PreferenceSplits splits = load_preference_splits(config.data, "reward");
+  d.fit_groups = std::move(splits.fit);
+  d.valid_groups = std::move(splits.valid);
+  d.eval_groups = std::move(splits.eval);
   int64_t truncated = 0;
   d.train = tokenize_groups(d.fit_groups, tokenizer, block_size, &truncated);
   d.valid = tokenize_groups(d.valid_groups, tokenizer, block_size, &truncated);

@@ -8,29 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "dist/runtime_config.h"
+#include "reward/preference_data.h"
 #include "reward/rankings.h"
-#include "text/data_split.h"
 #include "train/train_config.h"
 
 namespace rlhf {
-
-struct RewardDataConfig {
-  // rankings.jsonl / pairs.jsonl / HH files (HH: reward-train split) / a labeling database (*.db,
-  // exported by `rlhf reward` to OUT/<name>.rankings.jsonl first)
-  std::vector<std::string> train_files;
-  std::vector<std::string> eval_files;   // held out; HH files give their reward-eval split
-  // Files or folders whose HH lines are split by hash (text/data_split.h); any other file is used
-  // whole, and may then not be both a training and a held-out file
-  std::vector<std::string> hash_split_files = kShippedHashSplitFiles;
-  bool include_gold = false;             // gold (calibration) rankings are excluded by default
-  int64_t max_train_groups = 0;          // 0: all
-  int64_t valid_percent = 10;            // of the training rankings, held back to select the best checkpoint
-  // HH files in train_files: "reward_train" (the reward split only) or "all_but_eval" (also the
-  // SFT split's comparisons: twice the pairs; still disjoint from the held-out reward-eval split)
-  std::string hh_train_split = "reward_train";
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardDataConfig, train_files, eval_files, hash_split_files, include_gold,
-                                                max_train_groups, valid_percent, hh_train_split)
 
 struct RewardNormalizeConfig {
   std::string mode = "bias";                 // "none", "bias" (mean 0, InstructGPT) or "gain_bias" (mean 0, std 1, Ziegler)
@@ -41,7 +23,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RewardNormalizeConfig, mode, ref
 
 struct RewardConfig {
   std::string init_from = "runs/quickstart/sft/best";
-  RewardDataConfig data;
+  PreferenceDataConfig data;
   RewardNormalizeConfig normalize;
   TrainConfig train;           // batch_size counts groups (one prompt's ranking), not sequences
   double margin_coef = 0.0;    // > 0 subtracts margin_coef * tier distance inside the sigmoid

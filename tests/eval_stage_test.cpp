@@ -6,6 +6,9 @@
 #include "eval/eval_stage.h"
 #include "io/config.h"
 #include "labeling/tasks.h"
+#include "ppo/prompts.h"
+#include "reward/reward_model.h"
+#include "text/chat_format.h"
 #include "storage/clock.h"
 #include "storage/labelers.h"
 #include "storage/prompts.h"
@@ -43,15 +46,20 @@ EvalConfig tiny_eval(const std::filesystem::path& dir) {
   return c;
 }
 
+// Only the helpful measurement: the others' files cleared.
+void helpful_only(EvalConfig& c) {
+  c.truthfulqa_file.clear();
+  c.hh_files.clear();
+  c.anthropic_files.clear();
+  c.heldout_text_files.clear();
+  c.labeling_db.clear();
+}
+
 TEST(EvalStage, TheJudgesWinRateStandsBesideTheProxyWhichIsNeverStarred) {
   test::TempDir tmp;
   auto config = tiny_eval(tmp.path());
   config.judge_from = config.reward_from;  // the proxy as its own judge: the two rows must agree
-  config.truthfulqa_file.clear();
-  config.hh_files.clear();
-  config.anthropic_files.clear();
-  config.heldout_text_files.clear();
-  config.labeling_db.clear();
+  helpful_only(config);
   auto eval = run_eval(config);
   const auto& t = eval["table"];
   for (const char* policy : {"base", "sft"})
@@ -62,6 +70,28 @@ TEST(EvalStage, TheJudgesWinRateStandsBesideTheProxyWhichIsNeverStarred) {
 
   config.judge_from = (tmp / "no-such-judge").string();
   EXPECT_THROW(run_eval(config), std::runtime_error);
+}
+
+// The policy is conditioned on a prompt's last max_prompt_tokens tokens; the proxy and the judge
+// must score its response against that same text, not the longer prompt it never saw.
+TEST(EvalStage, ResponsesAreScoredAgainstThePromptThePolicySaw) {
+  test::TempDir tmp;
+  auto config = tiny_eval(tmp.path());
+  config.max_prompt_tokens = 8;  // shorter than every vicuna-bench prompt in the chat template
+  config.precision = "fp32";
+  helpful_only(config);
+  auto eval = run_eval(config);
+  auto checkpoint = load_checkpoint(config.reward_from);
+  auto rm = reward_model_from_checkpoint(checkpoint, torch::kCPU, config.reward_from);
+  const Tokenizer& tokenizer = *checkpoint.tokenizer;
+  ASSERT_FALSE(eval["samples"].empty());
+  for (const auto& row : eval["samples"]) {
+    const std::string prompt = row["prompt"], response = row["responses"]["sft"];
+    const std::string seen = policy_prompt(prompt, tokenizer, 8).text;
+    ASSERT_NE(seen, prompt);
+    const auto expected = score_texts(rm, tokenizer, {{seen, format_response(response)}})[0];
+    EXPECT_NEAR(row["scores"]["sft"].get<double>(), expected, 1e-6) << prompt;
+  }
 }
 
 TEST(EvalStage, EveryMeasurementIsReportedWithItsSize) {

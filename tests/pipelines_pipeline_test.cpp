@@ -46,6 +46,9 @@ PipelineConfig tiny_pipeline(const std::filesystem::path& dir) {
                "data.max_prompt_tokens=24", "data.max_eval_prompts=4", "eval_every=1", "lr=1e-4",
                // a standalone run's judge: the pipeline judges with its own reward stage's model instead
                "judge_from=" + (dir / "elsewhere" / "bag_of_words.json").string()};
+  c.dpo.set = {"data.eval_files=[\"" + data("data/preference/hh-rlhf/harmless-base-test.jsonl.gz") + "\"]",
+               "data.valid_percent=30", "train.max_steps=4", "train.batch_size=4", "train.eval_every=2",
+               "train.warmup_steps=1"};
   c.eval.set = {"helpful_prompt_files=[\"" + data("data/eval/fastchat/mt_bench_question.jsonl") + "\"]",
                 "max_helpful_prompts=4", "sampling.max_new_tokens=8", "max_prompt_tokens=32",
                 "truthfulqa_file=" + data("data/eval/truthfulqa/TruthfulQA.csv"), "max_truthfulqa=4",
@@ -68,6 +71,8 @@ TEST(Pipeline, ResumeSkipsUnchangedStagesAndRerunsWhatAChangeReaches) {
   auto eval = read_json_file(run / "eval" / "eval.json");
   EXPECT_FALSE(eval["table"]["helpful_win_rate"]["ppo"].is_null());
   EXPECT_FALSE(eval["table"]["judge_win_rate"]["ppo"].is_null());
+  EXPECT_FALSE(eval["table"]["judge_win_rate"]["dpo"].is_null());  // DPO beside PPO, on the same judge
+  EXPECT_TRUE(read_json_file(run / "dpo" / "summary.json").contains("reward_model_accuracy"));
   EXPECT_EQ(read_json_file(run / "ppo" / "summary.json")["judge_from"], (run / "reward" / "bag_of_words.json").string());
   EXPECT_NE(eval["notes"][0].get<std::string>().find("scripted labeler"), std::string::npos);
   EXPECT_GT(eval["stage_seconds"]["pretrain"].get<double>(), 0.0);
@@ -78,7 +83,7 @@ TEST(Pipeline, ResumeSkipsUnchangedStagesAndRerunsWhatAChangeReaches) {
   config.sft.set.push_back("train.lr=3e-4");  // a change in the middle of the chain
   auto changed = run_pipeline(config, {true, "", ""});
   for (const char* stage : {"tokenizer", "pretrain"}) EXPECT_EQ(status(changed, stage), "skipped") << stage;
-  for (const char* stage : {"sft", "sample", "label", "reward", "ppo", "eval"}) EXPECT_EQ(status(changed, stage), "done") << stage;
+  for (const char* stage : {"sft", "sample", "label", "reward", "ppo", "dpo", "eval"}) EXPECT_EQ(status(changed, stage), "done") << stage;
 
   auto only = run_pipeline(config, {true, "", "eval"});
   EXPECT_EQ(only["stages"].size(), 1u);

@@ -46,4 +46,16 @@ inline PretrainConfig small_pretrain_config(const std::filesystem::path& dir, in
   return c;
 }
 
+// The "loss" of every line of a stage's metrics.jsonl, in order (evaluation lines have none).
+inline std::vector<double> logged_losses(const std::filesystem::path& metrics_file) {
+  std::vector<double> result;
+  std::ifstream in(metrics_file);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("loss")) result.push_back(j["loss"].get<double>());
+  }
+  return result;
+}
+
 }  // namespace rlhf::test

@@ -94,16 +94,7 @@ class SftRunTest : public ::testing::Test {
     c.runtime.device = "cpu";
     return c;
   }
-  std::vector<double> losses(const std::string& out) {
-    std::vector<double> result;
-    std::ifstream in(tmp / out / "metrics.jsonl");
-    std::string line;
-    while (std::getline(in, line)) {
-      auto j = json::parse(line);
-      if (j.contains("loss")) result.push_back(j["loss"].get<double>());
-    }
-    return result;
-  }
+  std::vector<double> losses(const std::string& out) { return test::logged_losses(tmp / out / "metrics.jsonl"); }
   safetensors::TensorMap weights(const std::string& out) { return load_checkpoint(tmp / out / "last").weights; }
   test::TempDir tmp;
 };
