@@ -7,10 +7,14 @@
 
 #include "app/commands.h"
 #include "app/common_options.h"
+#include "eval/best_of_n.h"
 #include "model/generate.h"
 #include "model/hf_gpt2.h"
 #include "model/model_io.h"
 #include "model/state_dict.h"
+#include "ppo/prompts.h"
+#include "reward/reward_model.h"
+#include "text/chat_format.h"
 #include "text/utf8.h"
 
 namespace rlhf::app {
@@ -54,12 +58,42 @@ std::vector<TokenId> input_ids(const Checkpoint& checkpoint, const ModelInput& i
   return ids;
 }
 
+// generate --best-of N: N samples of the prompt (in the chat template, as the reward model was
+// trained on it) and the one the reward model scores highest.
+void print_best_of_n(GPT& model, const Tokenizer& tokenizer, const std::string& prompt, int64_t n,
+                     const std::string& reward_dir, const SamplingConfig& sampling, bool json_output, torch::Device device) {
+  auto checkpoint = load_checkpoint(reward_dir);
+  if (checkpoint.info.value("kind", "") != "reward")
+    throw std::runtime_error("--reward: " + reward_dir + " is not a reward model checkpoint");
+  RewardModel reward = reward_model_from_checkpoint(checkpoint, device, reward_dir);
+  reward->eval();
+  const int64_t room = model->config().block_size - sampling.max_new_tokens;
+  if (room < 1) throw std::runtime_error("--max-new-tokens: leaves no room for the prompt in the context");
+  const PolicyPrompt seen = policy_prompt(as_chat_prompt(prompt), tokenizer, room);
+  auto out = generate(model, std::vector<std::vector<TokenId>>(n, seen.ids), sampling, tokenizer.eot_id(), &tokenizer);
+  std::vector<std::pair<std::string, std::string>> items;
+  for (const auto& text : out.texts) items.emplace_back(seen.text, format_response(text));
+  const auto rewards = score_texts(reward, *checkpoint.tokenizer, items);
+  const int64_t best = best_of_each(rewards, n)[0];
+  if (!json_output) {
+    std::cout << out.texts[best] << "\n";
+    return;
+  }
+  json candidates = json::array();
+  for (int64_t i = 0; i < n; ++i) candidates.push_back({{"text", valid_utf8(out.texts[i])}, {"reward", rewards[i]}});
+  std::cout << json{{"text", valid_utf8(out.texts[best])}, {"reward", rewards[best]}, {"best", best},
+                    {"candidates", candidates}}.dump()
+            << "\n";
+}
+
 void register_generate(CLI::App& app) {
   struct Options {
     std::string model;
     ModelInput input;
     SamplingConfig sampling;
     bool json_output = false;
+    int64_t best_of = 1;
+    std::string reward;
     RuntimeFlags runtime;
   };
   auto opts = std::make_shared<Options>();
@@ -76,11 +110,25 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--seed", opts->sampling.seed, "Random seed")->capture_default_str();
   cmd->add_option("--stop", opts->sampling.stop_strings, "Stop when this string appears (repeatable)");
   cmd->add_flag("--json", opts->json_output, "Print {\"ids\": [...], \"text\": ...}");
+  cmd->add_option("--best-of", opts->best_of,
+                  "Sample N responses to the prompt (a question, put in the chat template) and print the one --reward scores highest")
+      ->capture_default_str();
+  cmd->add_option("--reward", opts->reward, "Reward model checkpoint that picks the best of --best-of samples");
   opts->runtime.add_to(cmd);
   cmd->callback([opts, text, ids] {
     if (text->count() + ids->count() != 1) throw std::runtime_error("generate: give exactly one of --prompt or --prompt-ids");
+    if (opts->best_of < 1) throw std::runtime_error("--best-of: must be >= 1");
+    if (opts->best_of > 1 && (opts->reward.empty() || !text->count()))
+      throw std::runtime_error("--best-of: needs --reward DIR to pick with and the prompt as --prompt text");
     auto device = opts->runtime.apply();
     auto checkpoint = load_any_checkpoint(opts->model);
+    if (opts->best_of > 1) {
+      if (!checkpoint.tokenizer) throw std::runtime_error("--best-of: " + opts->model + " has no tokenizer");
+      auto model = build_gpt(checkpoint, device, opts->model);
+      print_best_of_n(model, *checkpoint.tokenizer, opts->input.text, opts->best_of, opts->reward, opts->sampling,
+                      opts->json_output, device);
+      return;
+    }
     auto prompt = input_ids(checkpoint, opts->input, "--prompt", "--prompt-ids");
     auto model = build_gpt(checkpoint, device, opts->model);
     const Tokenizer* tokenizer = checkpoint.tokenizer ? &*checkpoint.tokenizer : nullptr;

@@ -41,6 +41,9 @@ struct EvalConfig {
     return s;
   }();
   int64_t max_prompt_tokens = 64;
+  // > 1: a column for the reference's best of n samples per helpful prompt under the proxy reward
+  // model (eval/best_of_n.h), judged like the policies on the helpful rows; needs reward_from
+  int64_t best_of_n = 0;
 
   // Honest: TruthfulQA multiple choice, zero-shot and few-shot (MC1 and MC2).
   std::string truthfulqa_file = "data/eval/truthfulqa/TruthfulQA.csv";
@@ -76,7 +79,7 @@ struct EvalConfig {
   RuntimeConfig runtime;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EvalConfig, policies, reference, reward_from, judge_from, helpful_prompt_files,
-                                                max_helpful_prompts, sampling, max_prompt_tokens, truthfulqa_file,
+                                                max_helpful_prompts, sampling, max_prompt_tokens, best_of_n, truthfulqa_file,
                                                 max_truthfulqa, hh_files, hash_split_files, max_hh_pairs, anthropic_files,
                                                 max_anthropic_per_file, heldout_text_files, heldout_fraction,
                                                 max_heldout_tokens, cache_dir, labeling_db, ab_policy, ab_pairs,

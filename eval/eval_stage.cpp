@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "dist/runtime.h"
+#include "eval/best_of_n.h"
 #include "eval/eval_data.h"
 #include "eval/likelihood.h"
 #include "eval/report.h"
@@ -72,7 +73,8 @@ struct Samples {
   std::vector<std::string> prompts;  // as the policy saw them (its last max_prompt_tokens tokens): what is scored
 };
 
-Samples sample_policy(Policy& policy, const std::vector<std::string>& prompts, const EvalConfig& config) {
+Samples sample_policy(Policy& policy, const std::vector<std::string>& prompts, const EvalConfig& config,
+                      uint64_t stream = 11) {
   const int64_t max_prompt = std::min(config.max_prompt_tokens,
                                       policy.model->config().block_size - config.sampling.max_new_tokens);
   if (max_prompt < 1) throw std::runtime_error("sampling.max_new_tokens leaves no room for a prompt");
@@ -84,7 +86,7 @@ Samples sample_policy(Policy& policy, const std::vector<std::string>& prompts, c
     ids.push_back(std::move(seen.ids));
   }
   SamplingConfig sampling = config.sampling;
-  sampling.seed = step_seed(config.seed, 0, 11);
+  sampling.seed = step_seed(config.seed, 0, stream);
   samples.rollout = sample_rollout(policy.model, samples.prompts, ids, sampling, policy.tokenizer, config.batch_size);
   return samples;
 }
@@ -243,25 +245,68 @@ struct EvalContext {
 struct HelpfulSamples {
   std::vector<std::string> prompts;
   std::map<std::string, Samples> samples;
+  std::vector<std::string> columns;  // the policies, then best-of-n (samples only: no model of its own)
 };
 
 // Each policy's win rate against the reference as the judge sees their responses to the same prompts.
 void judge_win_rates(EvalContext& c, const HelpfulSamples& helpful) {
   std::map<std::string, std::vector<double>> scores;
-  for (const auto& p : c.policies) {
-    const auto& rollout = helpful.samples.at(p.name).rollout;
+  for (const auto& name : helpful.columns) {
+    const auto& samples = helpful.samples.at(name);
     std::vector<std::pair<std::string, std::string>> items;
-    const auto& seen = helpful.samples.at(p.name).prompts;
-    for (int64_t i = 0; i < rollout.size(); ++i) items.emplace_back(seen[i], format_response(rollout.responses[i]));
-    scores[p.name] = c.judge->score(items);
+    for (int64_t i = 0; i < samples.rollout.size(); ++i)
+      items.emplace_back(samples.prompts[i], format_response(samples.rollout.responses[i]));
+    scores[name] = c.judge->score(items);
   }
   const auto& ref_scores = scores.at(c.reference.name);
-  for (const auto& p : c.policies) {
+  for (const auto& name : helpful.columns) {
     double wins = 0.0;
-    const auto& s = scores.at(p.name);
+    const auto& s = scores.at(name);
     for (size_t i = 0; i < s.size(); ++i) wins += pairwise_win(s[i], ref_scores[i]);
-    c.set("judge_win_rate", p.name, rate(wins, static_cast<int64_t>(s.size())));
+    c.set("judge_win_rate", name, rate(wins, static_cast<int64_t>(s.size())));
   }
+}
+
+// The proxy's scores of samples, against the prompt text the policy saw.
+std::vector<double> proxy_scores(EvalContext& c, const Samples& s) {
+  std::vector<std::pair<std::string, std::string>> items;
+  for (int64_t i = 0; i < s.rollout.size(); ++i) items.emplace_back(s.prompts[i], format_response(s.rollout.responses[i]));
+  return score_texts(c.reward_model, *c.reward_tokenizer, items, c.config.batch_size);
+}
+
+double mean_of(const std::vector<double>& xs) {
+  double mean = 0.0;
+  for (double x : xs) mean += x / static_cast<double>(xs.size());
+  return mean;
+}
+
+// The reference's best of n samples per prompt under the proxy: its own sample (so the best can only
+// score higher) and n - 1 more, each prompt's highest kept. Only responses, prompts and scores are
+// filled: there is no model whose log-probs a KL could be measured with, and none is needed.
+Samples best_of_n_samples(EvalContext& c, const std::vector<std::string>& prompts, const Samples& reference) {
+  const int64_t n = c.config.best_of_n;
+  std::vector<Samples> candidates;
+  for (int64_t k = 1; k < n; ++k) {
+    candidates.push_back(sample_policy(c.reference, prompts, c.config, 20 + static_cast<uint64_t>(k)));
+    candidates.back().scores = proxy_scores(c, candidates.back());
+  }
+  std::vector<double> all;  // prompt by prompt, the reference's own sample first
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    all.push_back(reference.scores[i]);
+    for (const auto& candidate : candidates) all.push_back(candidate.scores[i]);
+  }
+  const auto best = best_of_each(all, n);
+  Samples out;
+  out.prompts = reference.prompts;
+  out.rollout.prompts = reference.rollout.prompts;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const Samples& from = best[i] == 0 ? reference : candidates[best[i] - 1];
+    out.rollout.responses.push_back(from.rollout.responses[i]);
+    out.rollout.response_tokens.push_back(from.rollout.response_tokens[i]);
+    out.rollout.finished.push_back(from.rollout.finished[i]);
+    out.scores.push_back(from.scores[i]);
+  }
+  return out;
 }
 
 // Helpful: the judge's and the proxy reward model's win rates against the reference, the proxy's
@@ -272,37 +317,42 @@ HelpfulSamples measure_helpful(EvalContext& c) {
   auto& samples = out.samples;
   for (const auto& file : expand_files(c.config.helpful_prompt_files, "helpful_prompt_files")) load_prompts(file, false, prompts);
   if (static_cast<int64_t>(prompts.size()) > c.config.max_helpful_prompts) prompts.resize(c.config.max_helpful_prompts);
-  if (!prompts.empty()) {
-    for (auto& p : c.policies) {
-      std::cerr << "eval: " << p.name << ": sampling " << prompts.size() << " helpful prompts\n";
-      samples[p.name] = sample_policy(p, prompts, c.config);
+  if (prompts.empty()) return out;
+  for (auto& p : c.policies) {
+    std::cerr << "eval: " << p.name << ": sampling " << prompts.size() << " helpful prompts\n";
+    samples[p.name] = sample_policy(p, prompts, c.config);
+    out.columns.push_back(p.name);
+  }
+  for (auto& p : c.policies) {
+    auto& s = samples[p.name];
+    c.set("response_length", p.name, value(static_cast<double>(s.rollout.response_tokens_total()) / s.rollout.size(), s.rollout.size()));
+    if (p.tokenizer.vocab_size() == c.reference.tokenizer.vocab_size()) {
+      auto kl = sequence_logprobs(p.model, s.rollout, c.config.sampling.temperature, c.config.batch_size) -
+                sequence_logprobs(c.reference.model, s.rollout, c.config.sampling.temperature, c.config.batch_size);
+      c.set("kl_from_sft", p.name, value(kl.mean().item<double>(), s.rollout.size()));
     }
-    for (auto& p : c.policies) {
-      auto& s = samples[p.name];
-      c.set("response_length", p.name, value(static_cast<double>(s.rollout.response_tokens_total()) / s.rollout.size(), s.rollout.size()));
-      if (p.tokenizer.vocab_size() == c.reference.tokenizer.vocab_size()) {
-        auto kl = sequence_logprobs(p.model, s.rollout, c.config.sampling.temperature, c.config.batch_size) -
-                  sequence_logprobs(c.reference.model, s.rollout, c.config.sampling.temperature, c.config.batch_size);
-        c.set("kl_from_sft", p.name, value(kl.mean().item<double>(), s.rollout.size()));
-      }
-      if (!c.reward_model.is_empty()) {
-        std::vector<std::pair<std::string, std::string>> items;
-        for (int64_t i = 0; i < s.rollout.size(); ++i) items.emplace_back(s.prompts[i], format_response(s.rollout.responses[i]));
-        s.scores = score_texts(c.reward_model, *c.reward_tokenizer, items, c.config.batch_size);
-        double mean = 0.0;
-        for (double x : s.scores) mean += x / s.scores.size();
-        c.set("reward_mean", p.name, value(mean, static_cast<int64_t>(s.scores.size())));
-      }
-    }
-    if (c.judge) judge_win_rates(c, out);
     if (!c.reward_model.is_empty()) {
-      const auto& ref_scores = samples[c.reference.name].scores;
-      for (auto& p : c.policies) {
-        double wins = 0.0;
-        const auto& scores = samples[p.name].scores;
-        for (size_t i = 0; i < scores.size(); ++i) wins += pairwise_win(scores[i], ref_scores[i]);
-        c.set("helpful_win_rate", p.name, rate(wins, static_cast<int64_t>(scores.size())));
-      }
+      s.scores = proxy_scores(c, s);
+      c.set("reward_mean", p.name, value(mean_of(s.scores), static_cast<int64_t>(s.scores.size())));
+    }
+  }
+  if (c.config.best_of_n > 1) {
+    const std::string name = c.reference.name + "_best_of_" + std::to_string(c.config.best_of_n);
+    std::cerr << "eval: " << name << ": " << c.config.best_of_n - 1 << " more samples per prompt, the proxy's best kept\n";
+    auto& s = samples[name] = best_of_n_samples(c, prompts, samples[c.reference.name]);
+    out.columns.push_back(name);
+    c.set("response_length", name, value(static_cast<double>(s.rollout.response_tokens_total()) / s.rollout.size(), s.rollout.size()));
+    c.set("kl_from_sft", name, value(best_of_n_kl(c.config.best_of_n), s.rollout.size()));
+    c.set("reward_mean", name, value(mean_of(s.scores), static_cast<int64_t>(s.scores.size())));
+  }
+  if (c.judge) judge_win_rates(c, out);
+  if (!c.reward_model.is_empty()) {
+    const auto& ref_scores = samples[c.reference.name].scores;
+    for (const auto& name : out.columns) {
+      double wins = 0.0;
+      const auto& scores = samples[name].scores;
+      for (size_t i = 0; i < scores.size(); ++i) wins += pairwise_win(scores[i], ref_scores[i]);
+      c.set("helpful_win_rate", name, rate(wins, static_cast<int64_t>(scores.size())));
     }
   }
   return out;
@@ -413,9 +463,9 @@ json sample_table(const EvalContext& c, const HelpfulSamples& helpful) {
   json table = json::array();
   for (int64_t i = 0; i < std::min<int64_t>(c.config.report_samples, static_cast<int64_t>(prompts.size())); ++i) {
     json responses = json::object(), scores = json::object();
-    for (auto& p : c.policies) {
-      responses[p.name] = samples.at(p.name).rollout.responses[i];
-      if (!samples.at(p.name).scores.empty()) scores[p.name] = samples.at(p.name).scores[i];
+    for (const auto& name : helpful.columns) {
+      responses[name] = samples.at(name).rollout.responses[i];
+      if (!samples.at(name).scores.empty()) scores[name] = samples.at(name).scores[i];
     }
     table.push_back({{"prompt", prompts[i]}, {"responses", responses}, {"scores", scores}});
   }
@@ -434,6 +484,8 @@ json run_eval(const EvalConfig& config) {
   fs::create_directories(out);
   save_resolved_config(out, config);
 
+  if (config.best_of_n < 0 || (config.best_of_n > 1 && config.reward_from.empty()))
+    throw std::runtime_error("best_of_n: needs n >= 2 and a reward model to pick with (reward_from), or 0 for none");
   std::vector<Policy> policies;
   for (const auto& p : config.policies) policies.push_back(load_policy(p, device));
   auto find = [&](const std::string& name) -> Policy& {
@@ -473,6 +525,13 @@ json run_eval(const EvalConfig& config) {
   }
   json policy_names = json::array();
   for (const auto& p : policies) policy_names.push_back(p.name);
+  json notes = config.notes;
+  for (size_t i = policies.size(); i < helpful.columns.size(); ++i) {
+    policy_names.push_back(helpful.columns[i]);
+    notes.push_back(helpful.columns[i] + ": " + reference.name + "'s best of " + std::to_string(config.best_of_n) +
+                    " samples per helpful prompt under the proxy reward model (helpful rows only); its KL is the "
+                    "closed form log n - (n - 1) / n.");
+  }
   json eval = {{"policies", policy_names},
                {"reference", config.reference},
                {"table", table},
@@ -480,7 +539,7 @@ json run_eval(const EvalConfig& config) {
                {"reward_model", reward_model_json},
                {"samples", samples_json},
                {"labeling", labeling},
-               {"notes", config.notes},
+               {"notes", notes},
                {"stage_seconds", config.stage_seconds},
                {"precision", precision.to_json()},
                {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()},

@@ -62,6 +62,10 @@ expect_error "text prompt without a tokenizer" "no tokenizer" \
   "$RLHF" generate --model "$FIXTURE" --prompt "hello"
 expect_error "prompt longer than the context" "exceeds block_size" \
   "$RLHF" generate --model "$FIXTURE" --prompt-ids 1,2,3 --max-new-tokens 100
+expect_error "best-of without a reward model" "--best-of: needs --reward DIR" \
+  "$RLHF" generate --model "$FIXTURE" --prompt "hello" --best-of 4
+expect_error "best-of a reward model that is not one" "is not a reward model checkpoint" \
+  "$RLHF" generate --model "$PROJECT/models/base-dialogue" --prompt "hello" --best-of 2 --reward "$PROJECT/models/base-dialogue"
 expect_error "an unknown device" "--device tpu: expected cpu, cuda, cuda:N or auto" \
   "$RLHF" generate --model "$FIXTURE" --prompt-ids 1,2 --device tpu
 if ! "$RLHF" --version | grep -q "GPU(s) visible" || "$RLHF" --version | grep -q " 0 GPU(s) visible"; then

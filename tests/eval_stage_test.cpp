@@ -94,6 +94,29 @@ TEST(EvalStage, ResponsesAreScoredAgainstThePromptThePolicySaw) {
   }
 }
 
+// The reference's own sample is one of the n candidates, so the proxy scores the pick at least as
+// high on every prompt; the column is judged like the policies and its KL is the closed form.
+TEST(EvalStage, BestOfNIsAColumnThatTheProxyNeverScoresBelowTheReference) {
+  test::TempDir tmp;
+  auto config = tiny_eval(tmp.path());
+  helpful_only(config);
+  config.judge_from = config.reward_from;
+  config.best_of_n = 4;
+  auto eval = run_eval(config);
+  const auto& t = eval["table"];
+  EXPECT_EQ(eval["policies"].back(), "sft_best_of_4");
+  for (const auto& row : eval["samples"])
+    EXPECT_GE(row["scores"]["sft_best_of_4"].get<double>(), row["scores"]["sft"].get<double>());
+  EXPECT_GE(t["reward_mean"]["sft_best_of_4"]["value"].get<double>(), t["reward_mean"]["sft"]["value"].get<double>());
+  EXPECT_GE(t["helpful_win_rate"]["sft_best_of_4"]["value"].get<double>(), 0.5);
+  EXPECT_FALSE(t["judge_win_rate"]["sft_best_of_4"].is_null());
+  EXPECT_NEAR(t["kl_from_sft"]["sft_best_of_4"]["value"].get<double>(), std::log(4.0) - 0.75, 1e-12);
+  EXPECT_EQ(t["response_length"]["sft_best_of_4"]["n"], 6);
+
+  config.reward_from.clear();
+  EXPECT_THROW(run_eval(config), std::runtime_error);  // nothing to pick with
+}
+
 TEST(EvalStage, EveryMeasurementIsReportedWithItsSize) {
   test::TempDir tmp;
   auto config = tiny_eval(tmp.path());
