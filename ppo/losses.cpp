@@ -1,6 +1,7 @@
 #include "ppo/losses.h"
 
 #include "ppo/advantages.h"
+#include "ppo/kl.h"
 
 namespace rlhf {
 
@@ -34,6 +35,10 @@ ValueLoss value_loss(const torch::Tensor& values, const torch::Tensor& old_value
   torch::NoGradGuard no_grad;
   out.clip_frac = masked_mean((clipped > unclipped).to(values.scalar_type()), mask);
   return out;
+}
+
+torch::Tensor kl_loss(const torch::Tensor& logprobs, const torch::Tensor& ref_logprobs, const torch::Tensor& mask) {
+  return masked_mean(kl_estimate(logprobs * mask, ref_logprobs * mask, "k3"), mask);  // k3 (B, N) >= 0
 }
 
 torch::Tensor entropy_from_logprobs(const torch::Tensor& logp) {

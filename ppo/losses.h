@@ -23,6 +23,12 @@ struct ValueLoss {
 ValueLoss value_loss(const torch::Tensor& values, const torch::Tensor& old_values, const torch::Tensor& returns,
                      const torch::Tensor& mask, double value_clip);
 
+// The KL term GRPO adds to its loss instead of putting a KL penalty in the reward (Shao et al.
+// 2024, DeepSeekMath eq. 4): the k3 estimator exp(ref - logp) - (ref - logp) - 1 of KL(policy ||
+// reference), per token, masked mean over the response tokens (token-level, as policy_loss
+// averages). Padded positions count as logp = ref, so their exp cannot overflow.
+torch::Tensor kl_loss(const torch::Tensor& logprobs, const torch::Tensor& ref_logprobs, const torch::Tensor& mask);
+
 // Entropy per position from log-probabilities over the vocabulary: (B, N, V) -> (B, N).
 torch::Tensor entropy_from_logprobs(const torch::Tensor& logp);
 

@@ -56,9 +56,11 @@ void PolicyValueImpl::train(bool on) {
   policy->train(on);
 }
 
-PolicyValueImpl::PolicyValueImpl(const GPTConfig& policy_config, const std::optional<GPTConfig>& value_trunk_config) {
+PolicyValueImpl::PolicyValueImpl(const GPTConfig& policy_config, const std::optional<GPTConfig>& value_trunk_config,
+                                 bool with_value) {
   policy = GPT(policy_config);
   register_module("transformer", policy->transformer);  // GPT-2 names: the checkpoint is a policy checkpoint
+  if (!with_value) return;
   value = register_module("value", ValueModel(value_trunk_config,
                                               value_trunk_config ? value_trunk_config->n_embd : policy_config.n_embd));
 }
@@ -73,6 +75,7 @@ ResponseEvaluation PolicyValueImpl::evaluate(const torch::Tensor& ids, const tor
   auto logp = log_softmax_at(logits, temperature);                                    // (B, N, V), once
   result.logprobs = pick(logp, tokens);
   if (with_entropy) result.entropy = entropy_from_logprobs(logp);                     // (B, N)
+  if (!has_value()) return result;
   torch::Tensor hidden = out.hidden;                                                  // (B, T, C)
   if (!value->shared()) {
     ForwardOptions value_options;
@@ -127,8 +130,19 @@ PolicyValue make_policy_value(const Checkpoint& policy_init, const Checkpoint* r
   return model;
 }
 
+PolicyValue make_policy_only(const Checkpoint& policy_init, torch::Device device) {
+  PolicyValue model(policy_init.model, std::nullopt, /*with_value=*/false);
+  load_state_dict(*model->policy, policy_init.weights, "policy", "", /*strict=*/false);
+  model->to(device);
+  return model;
+}
+
 Checkpoint policy_value_checkpoint(const PolicyValue& model, const Tokenizer& tokenizer, nlohmann::json info) {
   info["kind"] = "policy";
+  if (!model->has_value()) {
+    info["value"] = {{"none", true}};
+    return make_checkpoint(*model, model->policy->config(), tokenizer, std::move(info));
+  }
   info["value"] = {{"shared", model->value->shared()}};
   if (!model->value->shared()) info["value"]["model"] = model->value->gpt->config();
   return make_checkpoint(*model, model->policy->config(), tokenizer, std::move(info));
@@ -137,9 +151,11 @@ Checkpoint policy_value_checkpoint(const PolicyValue& model, const Tokenizer& to
 PolicyValue policy_value_from_checkpoint(const Checkpoint& checkpoint, torch::Device device, const std::string& source) {
   if (checkpoint.info.value("kind", "") != "policy" || !checkpoint.info.contains("value"))
     throw std::runtime_error(source + ": not a PPO checkpoint (info.kind \"policy\" with info.value)");
+  const bool with_value = !checkpoint.info["value"].value("none", false);
   std::optional<GPTConfig> trunk;
-  if (!checkpoint.info["value"].value("shared", false)) trunk = checkpoint.info["value"].at("model").get<GPTConfig>();
-  PolicyValue model(checkpoint.model, trunk);
+  if (with_value && !checkpoint.info["value"].value("shared", false))
+    trunk = checkpoint.info["value"].at("model").get<GPTConfig>();
+  PolicyValue model(checkpoint.model, trunk, with_value);
   load_state_dict(*model, checkpoint.weights, source, "", /*strict=*/true);
   model->to(device);
   return model;

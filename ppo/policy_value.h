@@ -1,7 +1,7 @@
 // The models PPO trains: the policy (a GPT, parameters "transformer.*", so a PPO checkpoint is also a
 // plain policy checkpoint for `rlhf generate` and evaluation) and the value function ("value.*"):
 // either its own trunk initialised from the reward model, as InstructGPT did, or - to save memory -
-// a head on the policy's trunk.
+// a head on the policy's trunk. RLOO and GRPO train the policy alone (no "value.*").
 #pragma once
 
 #include <torch/torch.h>
@@ -40,8 +40,12 @@ struct ResponseEvaluation {
 
 class PolicyValueImpl : public torch::nn::Module {
  public:
-  PolicyValueImpl(const GPTConfig& policy_config, const std::optional<GPTConfig>& value_trunk_config);
-  // ids (B, P + N), attention_mask (B, P + N); response tokens are ids[:, P:].
+  // with_value false: the policy alone, no value function (value_trunk_config is then ignored).
+  PolicyValueImpl(const GPTConfig& policy_config, const std::optional<GPTConfig>& value_trunk_config,
+                  bool with_value = true);
+  bool has_value() const { return !value.is_empty(); }
+  // ids (B, P + N), attention_mask (B, P + N); response tokens are ids[:, P:]. Without a value
+  // function `values` is left undefined.
   ResponseEvaluation evaluate(const torch::Tensor& ids, const torch::Tensor& attention_mask, int64_t prompt_length,
                               double temperature, bool with_entropy);
   // Only the policy's transformer is registered (GPT-2 names), so Module::train would leave the
@@ -50,7 +54,7 @@ class PolicyValueImpl : public torch::nn::Module {
   void train(bool on = true) override;
 
   GPT policy{nullptr};
-  ValueModel value{nullptr};
+  ValueModel value{nullptr};  // empty for the policy alone (RLOO, GRPO)
 };
 TORCH_MODULE(PolicyValue);
 
@@ -70,8 +74,11 @@ torch::Tensor response_logprobs(GPT& model, const torch::Tensor& ids, const torc
 PolicyValue make_policy_value(const Checkpoint& policy_init, const Checkpoint* reward_init, bool shared_value,
                               torch::Device device);
 
+// The policy alone for the critic-free methods (RLOO, GRPO): a copy of `policy_init`.
+PolicyValue make_policy_only(const Checkpoint& policy_init, torch::Device device);
+
 // The PPO checkpoint: the policy's weights under GPT-2 names plus "value.*"; info.value records the
-// value layout so that resume rebuilds it.
+// value layout so that resume rebuilds it ({"none": true} for the policy alone, which has no "value.*").
 Checkpoint policy_value_checkpoint(const PolicyValue& model, const Tokenizer& tokenizer, nlohmann::json info);
 PolicyValue policy_value_from_checkpoint(const Checkpoint& checkpoint, torch::Device device, const std::string& source);
 

@@ -41,6 +41,20 @@ struct PpoConfig {
   PpoDataConfig data;
   SamplingConfig sampling;        // rollouts sample at temperature 1 (on-policy), max_new_tokens per response
 
+  // "ppo": GAE advantages from a learned value function (InstructGPT). "rloo" and "grpo" have no
+  // value model: each prompt gets samples_per_prompt responses, and a response's advantage is its
+  // sequence return against the others' (RLOO: minus the mean of the other k - 1, Ahmadian et al.
+  // 2024; GRPO: minus the group mean, over the group's std, Shao et al. 2024 DeepSeekMath), the
+  // estimators OpenRLHF calls rloo and group_norm. The clipped objective is PPO's for all three.
+  std::string algorithm = "ppo";
+  // k, responses sampled per prompt; must be >= 2 for rloo and grpo, and divide rollout_size
+  int64_t samples_per_prompt = 1;
+  // false: the per-token KL penalty is part of the reward (PPO; TRL's RLOOTrainer), for rloo/grpo
+  // summed over the response into the sequence return. true (rloo/grpo only): no KL in the reward;
+  // instead beta * the masked mean of the k3 estimator (DeepSeekMath's GRPO, beta 0.04 there) is
+  // added to the loss, which needs kl.estimator "k3".
+  bool kl_in_loss = false;
+
   int64_t iterations = 100;       // rollout + optimisation rounds
   int64_t rollout_size = 64;      // responses per iteration (Ziegler et al.: 64 per batch on 8 GPUs)
   int64_t minibatch_size = 16;
@@ -56,6 +70,7 @@ struct PpoConfig {
   double grad_clip = 1.0;
   std::string precision = "auto";  // rollouts, scoring and training: auto, bf16 or fp32 (model/precision.h)
 
+  // gamma, lambda, value_clip, vf_coef and shared_value concern the value model: ppo only.
   double gamma = 1.0;             // no discount within a response (Ziegler et al.)
   double lambda = 0.95;           // GAE lambda (Ziegler et al.; TRL)
   double clip_range = 0.2;        // Schulman et al. 2017
@@ -73,6 +88,11 @@ struct PpoConfig {
   // >= 0, subtracted from the score of a response that hit max_new_tokens without EOS (TRL's sign:
   // a negative value, which would reward truncation, is refused)
   double missing_eos_penalty = 0.0;
+  // Whitening across the whole rollout. ppo: on (TRL's PPOTrainer always whitens). rloo: off is
+  // the usual choice (TRL's RLOOConfig normalize_advantage defaults to false); grpo: off, its group
+  // std already normalises (TRL's GRPOTrainer does no batch whitening). The default stays true so
+  // that PPO is unchanged: set false for rloo and grpo (configs/quickstart-rloo.json does), unless
+  // the rewards come in small units, which leave RLOO's raw advantages tiny.
   bool whiten_advantages = true;
 
   double ptx_coef = 0.0;          // PPO-ptx: weight of the pretraining LM loss (InstructGPT: 27.8)
@@ -88,6 +108,7 @@ struct PpoConfig {
   RuntimeConfig runtime;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PpoConfig, policy_from, reward_from, rule_reward, judge_from, data, sampling,
+                                                algorithm, samples_per_prompt, kl_in_loss,
                                                 iterations, rollout_size, minibatch_size, ppo_epochs, lr,
                                                 warmup_iterations, lr_schedule, min_lr, weight_decay, beta1, beta2, grad_clip, precision, gamma, lambda,
                                                 clip_range, value_clip, vf_coef, entropy_coef, max_approx_kl, kl,

@@ -136,7 +136,8 @@ json run_ppo(const PpoConfig& config, bool resume) {
   if (held_out_last.is_null()) held_out_last = trainer.held_out_score();  // resumed after the last iteration
   if (!dist.is_main()) return json{{"rank", dist.rank()}};
 
-  json summary = {{"score_first", state.score_first.value("score", NAN)},
+  json summary = {{"algorithm", config.algorithm},
+                  {"score_first", state.score_first.value("score", NAN)},
                   {"score_last", held_out_last.value("score", NAN)},
                   {"held_out_first", state.score_first},
                   {"held_out_last", held_out_last},

@@ -14,6 +14,7 @@
 #include "model/model_io.h"
 #include "model/precision.h"
 #include "ppo/advantages.h"
+#include "ppo/group_advantages.h"
 #include "ppo/losses.h"
 #include "ppo/rollout.h"
 #include "text/chat_format.h"
@@ -66,6 +67,22 @@ RolloutTotals sum_rollout(const Rollout& r, const torch::Tensor& scores, Distrib
   return t;
 }
 
+// The returns' spread within each prompt's group, over every rank's groups.
+struct GroupTotals {
+  double groups = 0;
+  double std_sum = 0;   // sum of each group's unbiased return std (the one GRPO divides by)
+  double zero_std = 0;  // groups whose responses all have the same return: advantages 0, no signal
+};
+
+GroupTotals sum_groups(const Rollout& r, int64_t k, Distributed& dist) {
+  // In double, k equal floats have a mean equal to each of them, so an all-equal group's std is 0.
+  auto spread = group_std(r.sequence_returns.to(torch::kCPU, torch::kDouble).view({-1, k}));  // (P)
+  const auto sums = dist.sum(
+      {static_cast<double>(spread.size(0)), sum_of(spread), sum_of((spread == 0).to(torch::kDouble))},
+      "summing the group statistics");
+  return {sums[0], sums[1], sums[2]};
+}
+
 // Iteration i's prompts: consecutive slices of per-epoch permutations, a function of (seed, i).
 std::vector<int64_t> prompts_of_iteration(uint64_t seed, int64_t iteration, int64_t rollout_size, int64_t n_prompts) {
   std::vector<int64_t> picks;
@@ -86,9 +103,23 @@ std::vector<int64_t> prompts_of_iteration(uint64_t seed, int64_t iteration, int6
 
 }  // namespace
 
+bool critic_free(const PpoConfig& c) { return c.algorithm == "rloo" || c.algorithm == "grpo"; }
+
 void check_ppo_config(const PpoConfig& c) {
+  require(c.algorithm == "ppo" || critic_free(c), "algorithm \"", c.algorithm, "\": expected ppo, rloo or grpo");
   require(c.iterations > 0, "iterations must be > 0");
   require(c.rollout_size > 0, "rollout_size must be > 0");
+  require(c.samples_per_prompt >= 1, "samples_per_prompt must be >= 1");
+  require(!critic_free(c) || c.samples_per_prompt >= 2, "samples_per_prompt ", c.samples_per_prompt, ": algorithm ",
+          c.algorithm, " compares each response with the other samples of its prompt, so it needs >= 2");
+  require(c.rollout_size % c.samples_per_prompt == 0, "rollout_size ", c.rollout_size,
+          " must be a multiple of samples_per_prompt ", c.samples_per_prompt, " (whole groups of one prompt's samples)");
+  require(!c.kl_in_loss || critic_free(c), "kl_in_loss: algorithm ppo keeps its KL penalty in the reward (set rloo or grpo)");
+  // The k1 term's gradient, grad log p, has expectation 0 under on-policy samples: as a loss it
+  // would not pull the policy towards the reference.
+  require(!c.kl_in_loss || c.kl.estimator == "k3", "kl.estimator \"", c.kl.estimator,
+          "\": kl_in_loss adds the k3 estimator to the loss (DeepSeekMath), set kl.estimator \"k3\"");
+  require(!c.shared_value || !critic_free(c), "shared_value: algorithm ", c.algorithm, " has no value model");
   require(c.minibatch_size > 0 && c.minibatch_size <= c.rollout_size, "minibatch_size must be in [1, rollout_size]");
   require(c.ppo_epochs > 0, "ppo_epochs must be > 0");
   require(c.lr > 0, "lr must be > 0");
@@ -145,6 +176,10 @@ PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const C
     throw std::runtime_error("rollout_size " + std::to_string(config.rollout_size) + " and minibatch_size " +
                              std::to_string(config.minibatch_size) + " must be multiples of WORLD_SIZE " +
                              std::to_string(world) + " (every process takes an equal share)");
+  if ((config.rollout_size / world) % config.samples_per_prompt != 0)
+    throw std::runtime_error("rollout_size / WORLD_SIZE " + std::to_string(config.rollout_size / world) +
+                             " must be a multiple of samples_per_prompt " + std::to_string(config.samples_per_prompt) +
+                             " (each process owns whole groups of one prompt's samples)");
   auto sft = load_init_checkpoint(config.policy_from);
   tokenizer_ = *sft.tokenizer;
   block_size_ = sft.model.block_size;
@@ -156,8 +191,14 @@ PpoTrainer::PpoTrainer(const PpoConfig& config, const fs::path& out_dir, const C
   for (auto& p : reference_->parameters()) p.set_requires_grad(false);
   scorer_ = std::make_unique<Scorer>(config, device_);
   if (!config.judge_from.empty()) judge_ = std::make_unique<Judge>(config.judge_from, device_, "judge_from");
-  model_ = resume_from ? policy_value_from_checkpoint(*resume_from, device_, (out_dir / "last").string())
-                       : make_policy_value(sft, scorer_->reward_checkpoint(), config.shared_value, device_);
+  if (resume_from) model_ = policy_value_from_checkpoint(*resume_from, device_, (out_dir / "last").string());
+  else if (critic_free(config)) model_ = make_policy_only(sft, device_);  // RLOO and GRPO train no value
+  else model_ = make_policy_value(sft, scorer_->reward_checkpoint(), config.shared_value, device_);
+  if (model_->has_value() == critic_free(config))
+    throw std::runtime_error((out_dir / "last").string() + ": the checkpoint " +
+                             (model_->has_value() ? "has a value model" : "has no value model") + ", algorithm " +
+                             config.algorithm + (critic_free(config) ? " trains none" : " needs one") +
+                             ": resume with the algorithm that wrote it");
   model_->eval();  // no dropout in PPO: the first minibatch's ratio must be exactly 1
   dist_.broadcast_parameters(*model_);
   prompts_ = load_prompt_pool(config.data);
@@ -190,6 +231,7 @@ double PpoTrainer::start_score_scale(const json& held_out_first) {
           held_out_first.value("prompts", 0), " held-out prompts have standard deviation ", spread,
           ": nothing to scale by (more held-out prompts, or score_scale \"none\")");
   score_scale_ = 1.0 / spread;
+  if (!model_->has_value()) return score_scale_;
   torch::NoGradGuard no_grad;
   model_->value->head->weight.mul_(score_scale_);
   model_->value->head->bias.mul_(score_scale_);
@@ -260,13 +302,16 @@ torch::Tensor PpoTrainer::ptx_loss(int64_t iteration, int64_t minibatch) {
 
 IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   const auto t0 = Clock::now();
-  // 1. Rollout: one sampled response per prompt (data parallel: this rank's share of the prompts).
-  auto picks = prompts_of_iteration(config_.seed, iteration, config_.rollout_size, static_cast<int64_t>(prompts_.train.size()));
+  // 1. Rollout: samples_per_prompt sampled responses per prompt, in consecutive rows (data parallel:
+  // this rank's share of the rows, whole groups).
+  const int64_t per_prompt = config_.samples_per_prompt;
+  auto picks = prompts_of_iteration(config_.seed, iteration, config_.rollout_size / per_prompt,
+                                    static_cast<int64_t>(prompts_.train.size()));
   const RowRange my_rows = dist_.rows(config_.rollout_size);
   std::vector<std::string> batch_prompts;
   std::vector<std::vector<TokenId>> batch_ids;
-  for (int64_t k = my_rows.begin; k < my_rows.end; ++k) {
-    auto p = policy_prompt_of(prompts_.train[picks[k]]);
+  for (int64_t row = my_rows.begin; row < my_rows.end; ++row) {
+    auto p = policy_prompt_of(prompts_.train[picks[row / per_prompt]]);
     batch_prompts.push_back(std::move(p.text));
     batch_ids.push_back(std::move(p.ids));
   }
@@ -278,14 +323,17 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   Rollout r = sample_rollout(model_->policy, batch_prompts, batch_ids, sampling, *tokenizer_, config_.minibatch_size);
   const double rollout_s = seconds_since(t0);
 
-  // 2. Scores, log-probs of policy and reference, values; KL-shaped rewards; advantages.
+  // 2. Scores, log-probs of policy and reference, values; KL-shaped rewards; advantages (GAE, or
+  // for rloo/grpo each group's).
   const auto t1 = Clock::now();
   auto raw_scores = scorer_->score(r, *tokenizer_);                             // (B)
   evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
   autocast.reset();  // before the first optimizer step changes the weights it cached
   const double beta = kl_controller_.beta();
-  shape_rewards(r, raw_scores, {beta, config_.kl.estimator, score_scale_, config_.score_clip, config_.missing_eos_penalty,
-                                config_.gamma, config_.lambda, config_.whiten_advantages, &dist_});
+  const RewardShaping shaping{beta, config_.kl.estimator, score_scale_, config_.score_clip, config_.missing_eos_penalty,
+                              config_.gamma, config_.lambda, config_.whiten_advantages, &dist_};
+  if (critic_free(config_)) shape_group_rewards(r, raw_scores, shaping, {config_.algorithm, per_prompt, config_.kl_in_loss});
+  else shape_rewards(r, raw_scores, shaping);
   const double score_s = seconds_since(t1);
 
   // 3. ppo_epochs over shuffled minibatches.
@@ -295,7 +343,7 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config_.seed, iteration, 8));
   // Per-minibatch statistics stay on the device and are read once after the loop (one host sync
   // per iteration instead of seven per minibatch); only the optional early stop reads approx KL.
-  enum Stat { kPolicyLoss, kValueLoss, kClipFrac, kValueClipFrac, kApproxKl, kEntropy, kRatio, kPtxLoss, kStats };
+  enum Stat { kPolicyLoss, kValueLoss, kClipFrac, kValueClipFrac, kApproxKl, kEntropy, kRatio, kPtxLoss, kKlLoss, kStats };
   std::vector<torch::Tensor> stats;
   std::vector<double> grad_norms;
   bool early_stop = false;
@@ -306,13 +354,14 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   const int64_t minibatches_per_epoch = config_.rollout_size / config_.minibatch_size;
   const double rank_share = 1.0 / static_cast<double>(dist_.world_size());
   const std::vector<torch::Tensor> parameters = model_->parameters();
+  const torch::Tensor zero = torch::zeros({}, torch::TensorOptions().device(device_));
   for (int64_t epoch = 0; epoch < config_.ppo_epochs && !early_stop; ++epoch) {
     auto order = torch::randperm(r.size(), generator, torch::kLong);
     for (int64_t k = 0, first = 0; k < minibatches_per_epoch && !early_stop; ++k, first += M) {
       auto rows = order.narrow(0, first, M);
       auto mask = take_rows(r.mask, rows);                                       // (M, N)
       ResponseEvaluation out;
-      torch::Tensor lm = torch::zeros({}, torch::TensorOptions().device(device_));
+      torch::Tensor lm = zero;
       {
         // Forward passes only, and one scope per minibatch: autocast caches the bf16 copies of the
         // weights until its scope ends, and the optimizer step below changes them.
@@ -323,16 +372,24 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
       }
       auto pl = policy_loss(out.logprobs, take_rows(r.logprobs, rows), take_rows(r.advantages, rows), mask,
                             config_.clip_range);
-      auto vl = value_loss(out.values, take_rows(r.values, rows), take_rows(r.returns, rows), mask, config_.value_clip);
+      ValueLoss vl{zero, zero};
+      if (model_->has_value())
+        vl = value_loss(out.values, take_rows(r.values, rows), take_rows(r.returns, rows), mask, config_.value_clip);
       auto entropy = masked_mean(out.entropy, mask);
-      auto loss = pl.loss + config_.vf_coef * vl.loss - config_.entropy_coef * entropy;
+      auto loss = model_->has_value() ? pl.loss + config_.vf_coef * vl.loss - config_.entropy_coef * entropy
+                                      : pl.loss - config_.entropy_coef * entropy;
+      torch::Tensor kl_term = zero;  // GRPO's KL term, against the reference log-probs of the rollout
+      if (config_.kl_in_loss) {
+        kl_term = kl_loss(out.logprobs, take_rows(r.ref_logprobs, rows), mask);
+        loss = loss + beta * kl_term;
+      }
       if (ptx_) loss = loss + config_.ptx_coef * lm;
       optimizer_->zero_grad();
       (loss * rank_share).backward();
       dist_.all_reduce_gradients(parameters);
       grad_norms.push_back(clip_gradients(*model_, config_.grad_clip));
       optimizer_->step();
-      stats.push_back(torch::stack({pl.loss, vl.loss, pl.clip_frac, vl.clip_frac, pl.approx_kl, entropy, pl.ratio_mean, lm})
+      stats.push_back(torch::stack({pl.loss, vl.loss, pl.clip_frac, vl.clip_frac, pl.approx_kl, entropy, pl.ratio_mean, lm, kl_term})
                           .detach().to(torch::kFloat));                       // (kStats)
       ++minibatches;
       if (config_.max_approx_kl > 0 &&
@@ -350,6 +407,7 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   const auto pg_losses = column(kPolicyLoss), vf_losses = column(kValueLoss), clip_fracs = column(kClipFrac),
              vf_clip_fracs = column(kValueClipFrac), approx_kls = column(kApproxKl), entropies = column(kEntropy);
   const auto ptx_losses = ptx_ ? column(kPtxLoss) : std::vector<double>();
+  const auto kl_losses = column(kKlLoss);
   const double first_ratio = table[0][kRatio].item<double>();
   const double train_s = seconds_since(t2);
 
@@ -359,7 +417,6 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   const double samples = totals.samples;
   const double kl = totals.sequence_kl / samples;
   kl_controller_.update(kl, static_cast<int64_t>(samples));
-  const double explained = explained_variance(r.values, r.returns, r.mask, dist_);
   const double seconds = seconds_since(t0);
   IterationResult result;
   result.metrics = {{"score_mean", totals.score / samples},
@@ -370,11 +427,8 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
                     {"beta", beta},
                     {"entropy", mean_of(entropies)},
                     {"clip_frac", mean_of(clip_fracs)},
-                    {"value_clip_frac", mean_of(vf_clip_fracs)},
                     {"approx_kl", mean_of(approx_kls)},
                     {"policy_loss", mean_of(pg_losses)},
-                    {"value_loss", mean_of(vf_losses)},
-                    {"explained_variance", explained},
                     {"response_length", totals.response_tokens / samples},
                     {"finished_fraction", totals.finished / samples},
                     {"first_ratio", first_ratio},
@@ -389,6 +443,17 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
                     {"samples_per_s", samples / std::max(1e-9, seconds)}};
   if (dist_.active()) result.metrics["allreduce_s"] = dist_.take_communication_seconds();
   if (!ptx_losses.empty()) result.metrics["ptx_loss"] = mean_of(ptx_losses);
+  if (model_->has_value()) {
+    result.metrics["value_loss"] = mean_of(vf_losses);
+    result.metrics["value_clip_frac"] = mean_of(vf_clip_fracs);
+    result.metrics["explained_variance"] = explained_variance(r.values, r.returns, r.mask, dist_);
+  }
+  if (critic_free(config_)) {
+    const GroupTotals groups = sum_groups(r, per_prompt, dist_);
+    result.metrics["reward_group_std"] = groups.std_sum / groups.groups;
+    result.metrics["reward_zero_std_fraction"] = groups.zero_std / groups.groups;
+  }
+  if (config_.kl_in_loss) result.metrics["kl_loss"] = mean_of(kl_losses);
   result.samples = json::array();
   for (int64_t b = 0; b < std::min<int64_t>(config_.samples_per_table, r.size()); ++b)
     result.samples.push_back({{"prompt", r.prompts[b]}, {"response", r.responses[b]},

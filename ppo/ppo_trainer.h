@@ -1,6 +1,7 @@
 // One PPO iteration at a time (TRL's ppo_trainer phases): rollout, scoring and KL-shaped rewards,
 // GAE, then ppo_epochs of clipped updates over shuffled minibatches. The stage (ppo_stage.cpp) adds
-// metrics, samples, checkpoints and resume around it.
+// metrics, samples, checkpoints and resume around it. RLOO and GRPO (config.algorithm) run the same
+// phases with k samples per prompt, group advantages in place of GAE and no value model.
 #pragma once
 
 #include <filesystem>
@@ -40,7 +41,7 @@ class PpoTrainer {
   // Mean score (and KL from the reference, length) of fresh samples on the held-out prompts, with
   // the same sampling seed each time so that successive calls compare like with like.
   nlohmann::json held_out_score();
-  Checkpoint checkpoint() const;  // policy + value, no trainer state
+  Checkpoint checkpoint() const;  // policy + value (policy alone for rloo/grpo), no trainer state
 
   // score_scale "sft_std": 1 / the score std of `held_out_first` (held_out_score() before any
   // update). The value head, started in the reward model's units, is scaled with the scores so that
@@ -80,6 +81,9 @@ class PpoTrainer {
   std::optional<Corpus> ptx_;
   double score_scale_ = 1.0;
 };
+
+// algorithm rloo or grpo: group advantages, no value model.
+bool critic_free(const PpoConfig& config);
 
 // Rejects out-of-range settings with a message naming the field.
 void check_ppo_config(const PpoConfig& config);

@@ -1,8 +1,11 @@
 #include "ppo/rollout.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "ppo/advantages.h"
+#include "ppo/group_advantages.h"
 #include "ppo/kl.h"
 
 namespace rlhf {
@@ -81,16 +84,18 @@ void evaluate_rollout(Rollout& rollout, PolicyValue& model, GPT& reference, doub
     auto attention = rollout.attention_mask.narrow(0, first, n);
     auto out = model->evaluate(ids, attention, rollout.prompt_length, temperature, /*with_entropy=*/false);
     logprobs.push_back(out.logprobs);
-    values.push_back(out.values);
+    if (model->has_value()) values.push_back(out.values);
     ref_logprobs.push_back(response_logprobs(reference, ids, attention, rollout.prompt_length, temperature));
   }
   rollout.logprobs = torch::cat(logprobs) * rollout.mask;                       // (B, N)
-  rollout.values = torch::cat(values) * rollout.mask;
+  if (!values.empty()) rollout.values = torch::cat(values) * rollout.mask;
   rollout.ref_logprobs = torch::cat(ref_logprobs) * rollout.mask;
 }
 
-void shape_rewards(Rollout& rollout, const torch::Tensor& raw_scores, const RewardShaping& shaping) {
-  torch::NoGradGuard no_grad;
+namespace {
+
+// Fills scores (raw * score_scale, clipped, minus the missing-EOS penalty) and kl (B, N).
+void score_and_kl(Rollout& rollout, const torch::Tensor& raw_scores, const RewardShaping& shaping) {
   const auto device = rollout.mask.device();
   auto scores = raw_scores.to(device, torch::kFloat) * shaping.score_scale;     // (B)
   if (shaping.score_clip > 0) scores = scores.clamp(-shaping.score_clip, shaping.score_clip);
@@ -102,15 +107,48 @@ void shape_rewards(Rollout& rollout, const torch::Tensor& raw_scores, const Rewa
   }
   rollout.scores = scores;
   rollout.kl = kl_estimate(rollout.logprobs, rollout.ref_logprobs, shaping.kl_estimator) * rollout.mask;  // (B, N)
-  rollout.rewards = -shaping.beta * rollout.kl;
-  // The score arrives with the last real token of each response.
+}
+
+// rewards (B, N): -beta * kl per token (none when beta is 0 here), plus the score at each
+// response's last real token, where it arrives.
+void place_rewards(Rollout& rollout, double beta) {
+  rollout.rewards = -beta * rollout.kl;
   auto last = (rollout.mask.sum(1) - 1).clamp_min(0).to(torch::kLong);         // (B)
-  rollout.rewards.scatter_add_(1, last.unsqueeze(1), scores.unsqueeze(1));
+  rollout.rewards.scatter_add_(1, last.unsqueeze(1), rollout.scores.unsqueeze(1));
+}
+
+torch::Tensor maybe_whiten(const torch::Tensor& advantages, const torch::Tensor& mask, const RewardShaping& shaping) {
+  if (!shaping.whiten_advantages) return advantages;
+  if (shaping.across_ranks) return masked_whiten(advantages, mask, *shaping.across_ranks);
+  return masked_whiten(advantages, mask);
+}
+
+}  // namespace
+
+void shape_rewards(Rollout& rollout, const torch::Tensor& raw_scores, const RewardShaping& shaping) {
+  torch::NoGradGuard no_grad;
+  score_and_kl(rollout, raw_scores, shaping);
+  place_rewards(rollout, shaping.beta);
   auto gae = compute_gae(rollout.rewards, rollout.values, rollout.mask, shaping.gamma, shaping.lambda);
   rollout.returns = gae.returns;
-  if (!shaping.whiten_advantages) rollout.advantages = gae.advantages;
-  else if (shaping.across_ranks) rollout.advantages = masked_whiten(gae.advantages, rollout.mask, *shaping.across_ranks);
-  else rollout.advantages = masked_whiten(gae.advantages, rollout.mask);
+  rollout.advantages = maybe_whiten(gae.advantages, rollout.mask, shaping);
+}
+
+void shape_group_rewards(Rollout& rollout, const torch::Tensor& raw_scores, const RewardShaping& shaping,
+                         const GroupShaping& group) {
+  torch::NoGradGuard no_grad;
+  const int64_t k = group.samples_per_prompt;
+  if (k < 2 || rollout.size() % k != 0)
+    throw std::invalid_argument("samples_per_prompt " + std::to_string(k) + ": the rollout's " +
+                                std::to_string(rollout.size()) + " responses are not whole groups of k >= 2");
+  score_and_kl(rollout, raw_scores, shaping);
+  place_rewards(rollout, group.kl_in_loss ? 0.0 : shaping.beta);
+  rollout.sequence_returns = sequence_returns(rollout.scores, rollout.kl, shaping.beta, !group.kl_in_loss);  // (B)
+  // In double: the mean of k equal floats is then exactly each of them, so a group whose responses
+  // all returned the same gets advantages of exactly 0.
+  auto returns = rollout.sequence_returns.to(torch::kDouble).view({-1, k});                                 // (P, k)
+  auto advantages = group_advantages(group.algorithm, returns).reshape({-1}).to(torch::kFloat);              // (B)
+  rollout.advantages = maybe_whiten(advantages.unsqueeze(1) * rollout.mask, rollout.mask, shaping);        // (B, N)
 }
 
 }  // namespace rlhf
