@@ -1,4 +1,4 @@
-// pretrain, sft, reward, dpo, ppo, eval: the stages, each run from a JSON config with --set overrides.
+// pretrain, sft, reward, dpo, rejection-sft, ppo, eval: the stages, each run from a JSON config with --set overrides.
 #include <iostream>
 #include <memory>
 
@@ -8,6 +8,7 @@
 #include "eval/eval_stage.h"
 #include "io/config.h"
 #include "pipelines/label_sources.h"
+#include "pipelines/rejection_sft.h"
 #include "ppo/ppo_stage.h"
 #include "pretrain/pretrain.h"
 #include "reward/reward_stage.h"
@@ -74,6 +75,9 @@ void register_train_commands(CLI::App& app) {
   register_reward_score_command(reward);
   register_stage<DpoConfig>(app, "dpo", "Direct preference optimisation of a policy on ranked comparisons",
                             run_dpo_from_any_source);
+  register_stage<RejectionSftConfig>(app, "rejection-sft",
+                                     "Fine-tune the policy on the reward model's best of n samples (FeedME)",
+                                     run_rejection_sft);
   register_stage<PpoConfig>(app, "ppo", "PPO against the reward model with a KL penalty to the SFT policy",
                             run_ppo_from_any_source);
   register_stage<EvalConfig>(app, "eval", "Compare policies: helpful, honest, harmless, and the costs",

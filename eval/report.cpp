@@ -315,7 +315,7 @@ std::string render_details(const json& eval) {
   auto stages = keys_of(seconds);
   if (!stages.empty()) {
     html += "<table id=\"stage-times\"><thead><tr><th>Stage</th><th>Wall time</th></tr></thead><tbody>";
-    for (const auto& s : ordered_keys(stages, {"pretrain", "sft", "reward", "ppo", "dpo", "eval"})) {
+    for (const auto& s : ordered_keys(stages, {"pretrain", "sft", "reward", "ppo", "dpo", "rejection_sft", "eval"})) {
       auto v = number_of(member(seconds, s));
       html += "<tr><td>" + escape_html(s) + "</td><td>" + (v ? format_seconds(*v) : std::string(kDash)) + "</td></tr>";
     }

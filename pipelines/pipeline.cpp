@@ -19,6 +19,7 @@
 #include "dpo/dpo_stage.h"
 #include "model/checkpoint.h"
 #include "pipelines/lineage.h"
+#include "pipelines/rejection_sft.h"
 #include "pipelines/scripted_labeler.h"
 #include "ppo/ppo_stage.h"
 #include "pretrain/pretrain.h"
@@ -195,7 +196,7 @@ class PipelineRunner {
       s.runtime = c_.runtime;
       p = training(json(s), s.out_dir, [s](bool resume) { run_ppo(s, resume); });
     } else if (stage == "dpo") {
-      if (!dpo_configured()) return skipped("no dpo stage configured");
+      if (!configured(c_.dpo)) return skipped("no dpo stage configured");
       auto s = stage_config<DpoConfig>(c_.dpo);
       s.init_from = (run_ / "sft" / "best").string();
       s.reference_from.clear();
@@ -210,17 +211,26 @@ class PipelineRunner {
         labeling::export_to_file(database, labeling::ExportFormat::Rankings, s.data.train_files[0]);
         run_dpo(s, resume);
       });
+    } else if (stage == "rejection_sft") {
+      if (!configured(c_.rejection_sft)) return skipped("no rejection_sft stage configured");
+      auto s = stage_config<RejectionSftConfig>(c_.rejection_sft);
+      s.policy_from = (run_ / "sft" / "best").string();
+      s.reward_from = (run_ / "reward" / "best").string();
+      s.out_dir = (run_ / "rejection_sft").string();
+      s.runtime = c_.runtime;
+      p = training(json(s), s.out_dir, [s](bool resume) { run_rejection_sft(s, resume); });
     } else if (stage == "eval") {
       auto s = stage_config<EvalConfig>(c_.eval);
       s.policies = {{"base", base.string()}, {"sft", (run_ / "sft" / "best").string()}, {"ppo", (run_ / "ppo" / "last").string()}};
-      if (dpo_configured()) s.policies.push_back({"dpo", (run_ / "dpo" / "best").string()});
+      if (configured(c_.dpo)) s.policies.push_back({"dpo", (run_ / "dpo" / "best").string()});
+      if (configured(c_.rejection_sft)) s.policies.push_back({"rejection_sft", (run_ / "rejection_sft" / "best").string()});
       s.reference = "sft";
       s.ab_policy = "ppo";
       s.reward_from = (run_ / "reward" / "best").string();
       s.judge_from = judge_from();
       s.labeling_db = db.string();
       s.run_dirs.clear();
-      for (const char* d : {"pretrain", "sft", "reward", "ppo", "dpo"})
+      for (const char* d : {"pretrain", "sft", "reward", "ppo", "dpo", "rejection_sft"})
         if (fs::exists(run_ / d / "metrics.jsonl")) s.run_dirs.push_back((run_ / d).string());
       s.notes.push_back(label_note(c_.label));
       s.out_dir = (run_ / "eval").string();
@@ -282,7 +292,8 @@ class PipelineRunner {
     return export_hash(db);
   }
 
-  bool dpo_configured() const { return !c_.dpo.config.empty() || !c_.dpo.set.empty(); }
+  // An optional stage runs when the pipeline config gives it a config file or overrides.
+  static bool configured(const StageFile& stage) { return !stage.config.empty() || !stage.set.empty(); }
 
   // Never the stage config's own judge_from: that names a standalone run's files.
   std::string judge_from() const {
@@ -299,7 +310,7 @@ json run_pipeline(const PipelineConfig& config, const PipelineOptions& options) 
   const auto& stages = pipeline_stages();
   for (const auto* name : {&options.from, &options.only})
     if (!name->empty() && std::find(stages.begin(), stages.end(), *name) == stages.end())
-      throw std::runtime_error("stage \"" + *name + "\": expected one of tokenizer, pretrain, sft, sample, label, reward, ppo, dpo, eval");
+      throw std::runtime_error("stage \"" + *name + "\": expected one of tokenizer, pretrain, sft, sample, label, reward, ppo, dpo, rejection_sft, eval");
   const fs::path run_dir(config.run_dir);
   fs::create_directories(run_dir);
   Lineage lineage((run_dir / "pipeline.db").string());

@@ -40,6 +40,9 @@ struct PipelineConfig {
   // Optional: DPO from the SFT policy on the same labels as the reward stage, compared with PPO in
   // the eval (neither config nor set: not run)
   StageFile dpo;
+  // Optional: rejection-sampling fine-tuning of the SFT policy on the reward model's best of n
+  // (pipelines/rejection_sft.h), compared in the eval (neither config nor set: not run)
+  StageFile rejection_sft;
   SampleCandidatesConfig sample;  // model and db are set by the pipeline
   LabelStageConfig label;
   // The judge of ppo and eval, a model PPO never optimises: "" is this run's reward stage's
@@ -48,11 +51,11 @@ struct PipelineConfig {
   RuntimeConfig runtime;          // applied to every stage
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PipelineConfig, run_dir, base_model, tokenizer, pretrain, sft, reward,
-                                                ppo, dpo, eval, sample, label, judge_from, runtime)
+                                                ppo, dpo, rejection_sft, eval, sample, label, judge_from, runtime)
 
 inline const std::vector<std::string>& pipeline_stages() {
   static const std::vector<std::string> stages = {"tokenizer", "pretrain", "sft", "sample", "label",
-                                                  "reward", "ppo", "dpo", "eval"};
+                                                  "reward", "ppo", "dpo", "rejection_sft", "eval"};
   return stages;
 }
 

@@ -49,6 +49,10 @@ PipelineConfig tiny_pipeline(const std::filesystem::path& dir) {
   c.dpo.set = {"data.eval_files=[\"" + data("data/preference/hh-rlhf/harmless-base-test.jsonl.gz") + "\"]",
                "data.valid_percent=30", "train.max_steps=4", "train.batch_size=4", "train.eval_every=2",
                "train.warmup_steps=1"};
+  c.rejection_sft.set = {"prompt_files=[\"" + data("data/sft/self-instruct/seed_tasks.jsonl") + "\"]", "max_prompts=8",
+                         "n=2", "require_eos=false", "sampling.max_new_tokens=8", "max_prompt_tokens=24",
+                         "sft.train.max_steps=4", "sft.train.batch_size=4", "sft.train.eval_every=2",
+                         "sft.train.warmup_steps=1", "sft.data.eval_fraction=0.25"};
   c.eval.set = {"helpful_prompt_files=[\"" + data("data/eval/fastchat/mt_bench_question.jsonl") + "\"]",
                 "max_helpful_prompts=4", "sampling.max_new_tokens=8", "max_prompt_tokens=32",
                 "truthfulqa_file=" + data("data/eval/truthfulqa/TruthfulQA.csv"), "max_truthfulqa=4",
@@ -72,6 +76,7 @@ TEST(Pipeline, ResumeSkipsUnchangedStagesAndRerunsWhatAChangeReaches) {
   EXPECT_FALSE(eval["table"]["helpful_win_rate"]["ppo"].is_null());
   EXPECT_FALSE(eval["table"]["judge_win_rate"]["ppo"].is_null());
   EXPECT_FALSE(eval["table"]["judge_win_rate"]["dpo"].is_null());  // DPO beside PPO, on the same judge
+  EXPECT_FALSE(eval["table"]["judge_win_rate"]["rejection_sft"].is_null());
   EXPECT_TRUE(read_json_file(run / "dpo" / "summary.json").contains("reward_model_accuracy"));
   EXPECT_EQ(read_json_file(run / "ppo" / "summary.json")["judge_from"], (run / "reward" / "bag_of_words.json").string());
   EXPECT_NE(eval["notes"][0].get<std::string>().find("scripted labeler"), std::string::npos);
@@ -83,7 +88,7 @@ TEST(Pipeline, ResumeSkipsUnchangedStagesAndRerunsWhatAChangeReaches) {
   config.sft.set.push_back("train.lr=3e-4");  // a change in the middle of the chain
   auto changed = run_pipeline(config, {true, "", ""});
   for (const char* stage : {"tokenizer", "pretrain"}) EXPECT_EQ(status(changed, stage), "skipped") << stage;
-  for (const char* stage : {"sft", "sample", "label", "reward", "ppo", "dpo", "eval"}) EXPECT_EQ(status(changed, stage), "done") << stage;
+  for (const char* stage : {"sft", "sample", "label", "reward", "ppo", "dpo", "rejection_sft", "eval"}) EXPECT_EQ(status(changed, stage), "done") << stage;
 
   auto only = run_pipeline(config, {true, "", "eval"});
   EXPECT_EQ(only["stages"].size(), 1u);
