@@ -71,6 +71,9 @@ void collect_inputs(const json& j, const fs::path& run_dir, const std::string& k
     if (s.empty() || s.size() > 4096 || s.find('\n') != std::string::npos) return;
     std::error_code ec;
     if (!fs::exists(s, ec) || under(s, run_dir)) return;
+    // A bare word naming a folder of the working directory is a setting (algorithm "ppo", reference
+    // "sft"), not an input: hashing the folder would rerun stages whenever it changed.
+    if (s.find('/') == std::string::npos && !fs::is_regular_file(s, ec)) return;
     out.push_back({"input", s, hex64(hash_files(expand_files({s}, key)))});
   }
 }

@@ -82,7 +82,14 @@ TEST(Pipeline, ResumeSkipsUnchangedStagesAndRerunsWhatAChangeReaches) {
   EXPECT_NE(eval["notes"][0].get<std::string>().find("scripted labeler"), std::string::npos);
   EXPECT_GT(eval["stage_seconds"]["pretrain"].get<double>(), 0.0);
 
+  // Settings such as algorithm "ppo" or reference "sft" are words, not inputs, even where the working
+  // directory has folders of those names (the project root does) whose contents change.
+  std::filesystem::create_directories(tmp / "ppo");
+  test::write_text(tmp / "ppo" / "notes.txt", "changed");
+  const auto working_dir = std::filesystem::current_path();
+  std::filesystem::current_path(tmp.path());
   auto again = run_pipeline(config, {true, "", ""});
+  std::filesystem::current_path(working_dir);
   for (const auto& stage : pipeline_stages()) EXPECT_EQ(status(again, stage), "skipped") << stage;
 
   config.sft.set.push_back("train.lr=3e-4");  // a change in the middle of the chain
