@@ -114,6 +114,13 @@ int64_t import_hh(const std::vector<std::string>& files, const fs::path& db_path
   return lines;
 }
 
+// The labeling database's rankings into FILE, which the reward and DPO stages then read.
+void export_rankings(const fs::path& db_path, const fs::path& file) {
+  fs::create_directories(file.parent_path());
+  auto db = storage::open_database(db_path.string());
+  labeling::export_to_file(db, labeling::ExportFormat::Rankings, file.string());
+}
+
 int64_t human_rankings(const fs::path& db_path) {
   auto db = storage::open_database(db_path.string());
   std::ostringstream out;
@@ -185,9 +192,7 @@ class PipelineRunner {
       // The comparisons come from the label stage: the labeling database replaces data.train_files.
       s.data.train_files = {(run_ / "reward" / "labels.rankings.jsonl").string()};
       p = training(json(s), s.out_dir, [s, db](bool resume) {
-        fs::create_directories(s.out_dir);
-        auto database = storage::open_database(db.string());
-        labeling::export_to_file(database, labeling::ExportFormat::Rankings, s.data.train_files[0]);
+        export_rankings(db, s.data.train_files[0]);
         run_reward(s, resume);
       });
     } else if (stage == "ppo") {
@@ -209,9 +214,7 @@ class PipelineRunner {
       // The same comparisons as the reward stage: the labeling database's export replaces data.train_files.
       s.data.train_files = {(run_ / "dpo" / "labels.rankings.jsonl").string()};
       p = training(json(s), s.out_dir, [s, db](bool resume) {
-        fs::create_directories(s.out_dir);
-        auto database = storage::open_database(db.string());
-        labeling::export_to_file(database, labeling::ExportFormat::Rankings, s.data.train_files[0]);
+        export_rankings(db, s.data.train_files[0]);
         run_dpo(s, resume);
       });
     } else if (stage == "rejection_sft") {
