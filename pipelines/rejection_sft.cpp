@@ -104,13 +104,14 @@ json run_rejection_sft(const RejectionSftConfig& config, bool resume) {
   } else {
     const Picks picks = pick_best(config, device);
     fs::create_directories(out);
-    write_file_atomic(picks_file, picks.jsonl);
     picks_summary = {{"prompts", picks.prompts},
                      {"kept", picks.kept},
                      {"n", config.n},
                      {"pick_reward_mean", picks.reward_sum / picks.kept},
                      {"first_sample_reward_mean", picks.first_reward_sum / picks.kept}};
+    // The summary first: resume takes an existing picks file as complete and reads the summary beside it.
     write_file_atomic(out / "picks.summary.json", picks_summary.dump(2) + "\n");
+    write_file_atomic(picks_file, picks.jsonl);
     std::cerr << "rejection_sft: kept " << picks.kept << " of " << picks.prompts << " prompts; mean reward of the picks "
               << picks_summary["pick_reward_mean"].get<double>() << " vs one sample "
               << picks_summary["first_sample_reward_mean"].get<double>() << "\n";
