@@ -1,9 +1,11 @@
 // serve, labelers add|revoke|list, labeling import|export: parse arguments, call labeling/.
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "app/commands.h"
 #include "labeling/accounts.h"
@@ -20,6 +22,10 @@ struct ServeArgs {
   std::string db;
   std::string host = "127.0.0.1";
   int port = 8080;
+  bool secure_cookies = false;
+  std::vector<std::string> public_origins;
+  int session_idle_minutes = 12 * 60;
+  int session_max_hours = 7 * 24;
 };
 
 struct LabelerArgs {
@@ -35,10 +41,25 @@ struct TransferArgs {
 };
 
 void serve(const ServeArgs& args) {
-  labeling::LabelingServer server(args.db);
+  labeling::ServerOptions options;
+  options.secure_cookies = args.secure_cookies;
+  options.public_origins = args.public_origins;
+  options.sessions.idle_timeout = std::chrono::minutes(args.session_idle_minutes);
+  options.sessions.max_lifetime = std::chrono::hours(args.session_max_hours);
+  labeling::LabelingServer server(args.db, options);
   const int port = server.bind(args.host, args.port);
   // Tests and scripts read this line to learn the port; flush so they see it at once.
   std::cout << "listening on http://" << args.host << ":" << port << std::endl;
+  std::string origins;
+  for (const auto& origin : server.allowed_origins()) origins += (origins.empty() ? "" : ", ") + origin;
+  std::cerr << "the page may be used from: " << origins << " (add others with --public-origin)" << std::endl;
+  for (const auto& origin : server.allowed_origins()) {
+    if (origin.rfind("https://", 0) == 0 && !args.secure_cookies) {
+      std::cerr << "warning: " << origin << " is https but --secure-cookies is off: the session cookie may also be "
+                << "sent over plain http" << std::endl;
+      break;
+    }
+  }
   server.run_until_signal();
 }
 
@@ -48,6 +69,15 @@ void register_serve(CLI::App& app) {
   serve_cmd->add_option("--db", args->db, "SQLite database (created if missing)")->required();
   serve_cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
   serve_cmd->add_option("--port", args->port, "Port (0 picks a free one)")->capture_default_str();
+  serve_cmd->add_flag("--secure-cookies", args->secure_cookies,
+                      "Mark the session cookie Secure (browsers reach the server over https, e.g. behind a TLS proxy)");
+  serve_cmd->add_option("--public-origin", args->public_origins,
+                        "Origin the page is served from besides --host:--port, e.g. https://label.example.org "
+                        "(repeatable); browser POSTs from other origins are refused");
+  serve_cmd->add_option("--session-idle-minutes", args->session_idle_minutes,
+                        "A browser session unused this long ends")->capture_default_str();
+  serve_cmd->add_option("--session-max-hours", args->session_max_hours,
+                        "No browser session lasts longer than this")->capture_default_str();
   serve_cmd->callback([args] { serve(*args); });
 }
 

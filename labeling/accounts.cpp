@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "labeling/sessions.h"
 #include "labeling/tokens.h"
 #include "storage/clock.h"
 #include "storage/sqlite.h"
@@ -34,7 +35,10 @@ NewAccount add_labeler(storage::Database& db, const std::string& name, const std
 
 void revoke_labeler(storage::Database& db, const std::string& name) {
   storage::Transaction transaction(db);
-  if (!storage::set_labeler_active(db, name, false)) throw std::runtime_error("no labeler named '" + name + "'");
+  const auto labeler = storage::find_labeler_by_name(db, name);
+  if (!labeler) throw std::runtime_error("no labeler named '" + name + "'");
+  storage::set_labeler_active(db, name, false);
+  end_labeler_sessions(db, labeler->id);  // signed-in browsers lose access now, not at expiry
   transaction.commit();
 }
 

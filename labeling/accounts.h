@@ -20,9 +20,10 @@ struct NewAccount {
 
 // Throws std::runtime_error for a bad name, a bad role or a name that exists.
 NewAccount add_labeler(storage::Database& db, const std::string& name, const std::string& role);
-// Throws if no labeler has that name.
+// Deactivates the labeler and ends all their browser sessions, in one transaction. Throws if no
+// labeler has that name.
 void revoke_labeler(storage::Database& db, const std::string& name);
-// The active labeler or admin holding this token, if any.
+// The active labeler or admin holding this token (not a session id), if any.
 std::optional<storage::Labeler> authenticate(storage::Database& db, const std::string& token);
 bool is_valid_labeler_name(const std::string& name);
 

@@ -26,11 +26,15 @@ json parse_json_body(const httplib::Request& req, size_t max_bytes) {
   }
 }
 
-std::optional<std::string> presented_token(const httplib::Request& req) {
+std::optional<std::string> bearer_token(const httplib::Request& req) {
   const std::string authorization = req.get_header_value("Authorization");
   const std::string bearer = "Bearer ";
-  if (authorization.compare(0, bearer.size(), bearer) == 0) return authorization.substr(bearer.size());
-  // Cookie: a=b; rlhf_session=TOKEN; c=d
+  if (authorization.compare(0, bearer.size(), bearer) != 0) return std::nullopt;
+  return authorization.substr(bearer.size());
+}
+
+std::optional<std::string> session_id_from_cookie(const httplib::Request& req) {
+  // Cookie: a=b; rlhf_session=ID; c=d
   const std::string cookies = req.get_header_value("Cookie");
   const std::string name = std::string(kSessionCookie) + "=";
   size_t start = 0;
@@ -45,19 +49,13 @@ std::optional<std::string> presented_token(const httplib::Request& req) {
   return std::nullopt;
 }
 
-bool origin_allowed(const httplib::Request& req) {
-  if (!req.has_header("Origin")) return true;  // not a browser cross-origin request (curl, tests)
-  const std::string origin = req.get_header_value("Origin");
-  const std::string host = req.get_header_value("Host");
-  return !host.empty() && (origin == "http://" + host || origin == "https://" + host);
+std::string session_cookie(const std::string& session_id, std::chrono::seconds max_age, bool secure) {
+  return std::string(kSessionCookie) + "=" + session_id + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
+         std::to_string(max_age.count()) + (secure ? "; Secure" : "");
 }
 
-std::string session_cookie(const std::string& token) {
-  return std::string(kSessionCookie) + "=" + token + "; HttpOnly; SameSite=Strict; Path=/; Max-Age=2592000";
-}
-
-std::string expired_session_cookie() {
-  return std::string(kSessionCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+std::string expired_session_cookie(bool secure) {
+  return std::string(kSessionCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0" + (secure ? "; Secure" : "");
 }
 
 }  // namespace rlhf::labeling

@@ -21,7 +21,9 @@
 #include "labeling/http_util.h"
 #include "labeling/import.h"
 #include "labeling/limits.h"
+#include "labeling/origins.h"
 #include "labeling/page_assets.h"
+#include "labeling/sessions.h"
 #include "labeling/stats.h"
 #include "labeling/tasks.h"
 #include "labeling/write_health.h"
@@ -143,6 +145,14 @@ class StopSignals {
   std::thread watcher_;
 };
 
+// The options with the public origins in canonical form; throws naming a bad setting, before
+// anything (the database file) is created.
+ServerOptions checked(ServerOptions options) {
+  check_session_policy(options.sessions);
+  for (auto& origin : options.public_origins) origin = normalize_origin(origin);
+  return options;
+}
+
 }  // namespace
 
 struct LabelingServer::Impl {
@@ -157,8 +167,12 @@ struct LabelingServer::Impl {
   WriteHealth write_health{std::cerr};
   httplib::Server http;
   int listening_socket = -1;  // recorded by the socket options callback during bind()
+  const ServerOptions settings;  // checked; "options" is the /options handler
+  // Set by bind(), before run() starts the workers that read it; never changed after.
+  std::vector<std::string> allowed_origins;
 
-  explicit Impl(const std::string& path) : db(storage::open_database(path)), health_db(storage::open_database(path)) {
+  Impl(const std::string& path, ServerOptions checked_options)
+      : db(storage::open_database(path)), health_db(storage::open_database(path)), settings(std::move(checked_options)) {
     health_db.exec("PRAGMA busy_timeout = 0");  // the probe must never wait for the lock
   }
 
@@ -170,9 +184,7 @@ struct LabelingServer::Impl {
     return [this, access, handler](const httplib::Request& req, httplib::Response& res) {
       res.set_header("Cache-Control", "no-store");
       try {
-        if (req.method == "POST" && !origin_allowed(req)) {
-          throw ApiError(403, "bad_origin", "cross-origin request refused");
-        }
+        if (req.method == "POST") check_origin(req);
         std::lock_guard<std::mutex> lock(db_mutex);
         storage::Labeler labeler;
         if (access != Access::Anyone) labeler = authorise(req, access);
@@ -228,11 +240,27 @@ struct LabelingServer::Impl {
     }
   }
 
+  void check_origin(const httplib::Request& req) const {
+    if (!req.has_header("Origin")) return;  // not from a browser (curl, API clients, tests)
+    const std::string origin = req.get_header_value("Origin");
+    if (origin_allowed(origin, allowed_origins)) return;
+    throw ApiError(403, "bad_origin", "requests from origin '" + origin + "' are refused: it is not one of this "
+                                      "server's origins (an operator adds one with --public-origin)");
+  }
+
+  // A bearer token (API clients) or else the session cookie (the page). The cookie never
+  // carries a token, so a token there is refused like any unknown session.
   storage::Labeler authorise(const httplib::Request& req, Access access) {
-    const auto token = presented_token(req);
-    if (!token) throw ApiError(401, "unauthorized", "log in or send Authorization: Bearer <token>");
-    auto labeler = authenticate(db, *token);
-    if (!labeler) throw ApiError(401, "unauthorized", "unknown or revoked token");
+    std::optional<storage::Labeler> labeler;
+    if (const auto token = bearer_token(req)) {
+      labeler = authenticate(db, *token);
+      if (!labeler) throw ApiError(401, "unauthorized", "unknown or revoked token");
+    } else if (const auto session_id = session_id_from_cookie(req)) {
+      labeler = resume_session(db, *session_id, settings.sessions, SessionClock::now());
+      if (!labeler) throw ApiError(401, "unauthorized", "the session has ended; log in again");
+    } else {
+      throw ApiError(401, "unauthorized", "log in or send Authorization: Bearer <token>");
+    }
     if (access == Access::Admin && labeler->role != "admin") throw ApiError(403, "forbidden", "admin only");
     return *labeler;
   }
@@ -250,11 +278,16 @@ struct LabelingServer::Impl {
       }
       auto labeler = authenticate(db, token);
       if (!labeler) throw ApiError(401, "unauthorized", "unknown or revoked token");
-      res.set_header("Set-Cookie", session_cookie(token));
+      // Signing in again in the same browser replaces its session rather than orphaning it.
+      if (const auto previous = session_id_from_cookie(req)) end_session(db, *previous);
+      const std::string session_id = start_session(db, *labeler, settings.sessions, SessionClock::now());
+      res.set_header("Set-Cookie", session_cookie(session_id, settings.sessions.max_lifetime, settings.secure_cookies));
       send_json(res, 200, {{"name", labeler->name}, {"role", labeler->role}});
     }));
-    http.Post("/api/v1/logout", api(Access::Anyone, [](const auto&, auto& res, const auto&) {
-      res.set_header("Set-Cookie", expired_session_cookie());
+    // Ends the session on the server: a copy of the cookie kept elsewhere stops working too.
+    http.Post("/api/v1/logout", api(Access::Anyone, [this](const auto& req, auto& res, const auto&) {
+      if (const auto session_id = session_id_from_cookie(req)) end_session(db, *session_id);
+      res.set_header("Set-Cookie", expired_session_cookie(settings.secure_cookies));
       res.status = 204;
     }));
   }
@@ -463,7 +496,8 @@ struct LabelingServer::Impl {
   }
 };
 
-LabelingServer::LabelingServer(const std::string& database_path) : impl_(std::make_unique<Impl>(database_path)) {
+LabelingServer::LabelingServer(const std::string& database_path, ServerOptions options)
+    : impl_(std::make_unique<Impl>(database_path, checked(std::move(options)))) {
   impl_->configure();
 }
 
@@ -481,8 +515,12 @@ int LabelingServer::bind(const std::string& host, int port) {
     throw std::runtime_error("cannot raise the listen backlog on " + host + ":" + std::to_string(port) + ": " +
                              std::strerror(errno));
   }
+  impl_->allowed_origins = bind_origins(host, port);
+  for (const auto& origin : impl_->settings.public_origins) impl_->allowed_origins.push_back(origin);
   return port;
 }
+
+const std::vector<std::string>& LabelingServer::allowed_origins() const { return impl_->allowed_origins; }
 
 void LabelingServer::run() {
   if (!impl_->http.listen_after_bind()) throw std::runtime_error("the HTTP server stopped with an error");

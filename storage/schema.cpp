@@ -149,8 +149,25 @@ CREATE TABLE skips (
 );
 )sql";
 
+// Version 3: browser sessions (labeling/sessions.h). The cookie carries a random session id, never
+// the labeler's token; only the id's SHA-256 is stored, so logout and revocation can end it here.
+// expires_at is when it ends if unused (extended on use, never past max_expires_at).
+constexpr const char* kMigration3 = R"sql(
+CREATE TABLE sessions (
+  id_hash         TEXT PRIMARY KEY CHECK (length(id_hash) = 64),
+  labeler_id      INTEGER NOT NULL REFERENCES labelers(id),
+  created_at      TEXT NOT NULL,
+  last_seen_at    TEXT NOT NULL,
+  expires_at      TEXT NOT NULL,
+  max_expires_at  TEXT NOT NULL,
+  CHECK (expires_at <= max_expires_at)
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_labeler ON sessions(labeler_id);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> all = {kMigration1, kMigration2};
+  static const std::vector<const char*> all = {kMigration1, kMigration2, kMigration3};
   return all;
 }
 

@@ -60,7 +60,7 @@ class LabelingApi : public ::testing::Test {
       bob = labeling::add_labeler(db, "bob", "labeler").token;
       admin = labeling::add_labeler(db, "root", "admin").token;
     }
-    server = std::make_unique<labeling::LabelingServer>(path);
+    server = std::make_unique<labeling::LabelingServer>(path, options);
     port = server->bind("127.0.0.1", 0);
     thread = std::thread([this] { server->run(); });
     observer = std::make_unique<storage::Database>(storage::open_database(path));
@@ -108,6 +108,7 @@ class LabelingApi : public ::testing::Test {
   }
   int64_t count(const std::string& sql) { return count_rows(*observer, sql); }
 
+  labeling::ServerOptions options;  // a derived fixture may set these in its constructor
   std::string path, alice, bob, admin;
   int port = 0;
   std::unique_ptr<labeling::LabelingServer> server;
