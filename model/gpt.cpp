@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "io/error.h"
+#include "model/attention.h"
 #include "model/precision.h"
 #include "text/strings.h"
 
@@ -85,8 +86,7 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, const tor
   // No mask means plain causal attention over these T positions (or one query attending to all).
   const bool causal = !mask.defined() && T > 1;
 
-  auto attn_mask = mask.defined() ? c10::optional<at::Tensor>(mask) : c10::nullopt;
-  auto y = at::scaled_dot_product_attention(q, k, v, attn_mask, is_training() ? dropout : 0.0, causal);  // (B, nh, T, hs)
+  auto y = attention(q, k, v, mask, is_training() ? dropout : 0.0, causal);   // (B, nh, T, hs)
   y = y.transpose(1, 2).contiguous().view({B, T, C});          // re-assemble all heads side by side
   return resid_dropout(linear_forward(c_proj, y));
 }
