@@ -3,7 +3,7 @@
 //             [--precision auto|bf16|fp32]
 // Self-contained: a tokenizer trained on one shipped novel (vocab 2048, the quickstart's size), a
 // random policy of the quickstart pretrain shape and a reward model on that trunk are written to a
-// temporary directory, then PpoTrainer runs the quickstart PPO config (rollout 32, minibatches of
+// temporary directory (no judge), then PpoTrainer runs the quickstart PPO config (rollout 32, minibatches of
 // 16, 4 epochs, 32 new tokens) on its real prompt files. Run from the repository root.
 //
 // The trainer's own timers give rollout / score / train. The score phase is split further by
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
 
     auto config = rlhf::load_config<rlhf::PpoConfig>(
         config_file, {"policy_from=" + (tmp.path / "sft").string(), "reward_from=" + (tmp.path / "rm").string(),
-                      "out_dir=" + (tmp.path / "ppo").string(), "runtime.device=" + device,
+                      "judge_from=", "out_dir=" + (tmp.path / "ppo").string(), "runtime.device=" + device,
                       "precision=" + precision});
     rlhf::PpoTrainer trainer(config, tmp.path / "ppo", nullptr);
 

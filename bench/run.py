@@ -193,14 +193,15 @@ THREAD_ENVS = [
 ]
 
 
-def threads_table(build, reps):
-    """Median tokens/s per (runtime, threads) over `reps` alternated runs."""
+def threads_table(build, reps, precision):
+    """Median tokens/s per (runtime, threads) over `reps` alternated runs, in `precision` (bf16 or fp32)."""
     runs = {}
     for rep in range(reps):
         for name, extra in THREAD_ENVS:
             before = busy_jiffies(), os.times()
             t0 = time.monotonic()
-            out = subprocess.run([os.path.join(build, "bench/bench_thread_speed"), "--rounds", "1", "--json"], cwd=ROOT,
+            out = subprocess.run([os.path.join(build, "bench/bench_thread_speed"), "--rounds", "1", "--json",
+                                  "--precision", precision], cwd=ROOT,
                                  env=clean_env(extra), capture_output=True, text=True, check=True).stdout
             elapsed, after = time.monotonic() - t0, os.times()
             own = after.children_user - before[1].children_user + after.children_system - before[1].children_system
@@ -215,8 +216,9 @@ def threads_table(build, reps):
                     runs[key]["gen1"].append(r["gen_b1_tokens_per_s"])
                     runs[key]["gen16"].append(r["gen_b16_tokens_per_s"])
                     runs[key]["other"].append(other)
-    print("\nquickstart shape (4L/192/ctx128/V2048); medians of %d repetitions; %s, %d cores, %s"
-          % (reps, cpu_model(), os.cpu_count(), datetime.datetime.now().isoformat(timespec="minutes")))
+    print("\nquickstart shape (4L/192/ctx128/V2048), %s; medians of %d repetitions; %s, %d cores, %s"
+          % ("bf16 autocast" if precision == "bf16" else "fp32", reps, cpu_model(), os.cpu_count(),
+             datetime.datetime.now().isoformat(timespec="minutes")))
     print("| runtime | LibTorch threads | train tok/s | generate B=1 tok/s | generate B=16 tok/s | other load |")
     print("|---|---|---:|---:|---:|---:|")
     for (name, threads, actual), v in runs.items():
@@ -245,9 +247,9 @@ def main():
                    help="instead: the thread-setup table (bench_thread_speed per thread count, default and passive waits)")
     args = p.parse_args()
     reps = 1 if args.quick else args.reps
-    if args.threads:
-        return threads_table(os.path.abspath(args.build), reps)
     precision = resolve_precision(args.precision)
+    if args.threads:
+        return threads_table(os.path.abspath(args.build), reps, precision)
     figs = figures(os.path.abspath(args.build), args.quick, precision)
     names = args.only.split(",") if args.only else list(figs)
     for n in names:
