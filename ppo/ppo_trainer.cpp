@@ -300,10 +300,24 @@ torch::Tensor PpoTrainer::ptx_loss(int64_t iteration, int64_t minibatch) {
   return model_->policy->loss(logits, y.to(device_));
 }
 
-IterationResult PpoTrainer::run_iteration(int64_t iteration) {
-  const auto t0 = Clock::now();
-  // 1. Rollout: samples_per_prompt sampled responses per prompt, in consecutive rows (data parallel:
-  // this rank's share of the rows, whole groups).
+// The per-minibatch figures of one iteration's updates, one row per minibatch.
+struct PpoTrainer::UpdateStats {
+  enum Column { kPolicyLoss, kValueLoss, kClipFrac, kValueClipFrac, kApproxKl, kEntropy, kRatio, kPtxLoss, kKlLoss, kColumns };
+  torch::Tensor table;  // (minibatches, kColumns) double, means over ranks
+  std::vector<double> grad_norms;
+  int64_t minibatches = 0;
+  bool early_stop = false;
+
+  std::vector<double> column(Column c) const {
+    auto values = table.select(1, c).contiguous();
+    return std::vector<double>(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+  }
+  double mean(Column c) const { return mean_of(column(c)); }
+};
+
+Rollout PpoTrainer::sample_iteration_rollout(int64_t iteration) {
+  // samples_per_prompt sampled responses per prompt, in consecutive rows (data parallel: this rank's
+  // share of the rows, whole groups).
   const int64_t per_prompt = config_.samples_per_prompt;
   auto picks = prompts_of_iteration(config_.seed, iteration, config_.rollout_size / per_prompt,
                                     static_cast<int64_t>(prompts_.train.size()));
@@ -317,37 +331,16 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   }
   SamplingConfig sampling = config_.sampling;
   sampling.seed = sampling_seed(iteration, 6);
-  // Sampling and scoring share one autocast scope (the weights are cast once); the log-probs are
-  // computed in the precision of the training forward below, so that the first ratio is exactly 1.
-  std::optional<BF16Autocast> autocast(std::in_place, precision_.bf16, device_);
-  Rollout r = sample_rollout(model_->policy, batch_prompts, batch_ids, sampling, *tokenizer_, config_.minibatch_size);
-  const double rollout_s = seconds_since(t0);
+  return sample_rollout(model_->policy, batch_prompts, batch_ids, sampling, *tokenizer_, config_.minibatch_size);
+}
 
-  // 2. Scores, log-probs of policy and reference, values; KL-shaped rewards; advantages (GAE, or
-  // for rloo/grpo each group's).
-  const auto t1 = Clock::now();
-  auto raw_scores = scorer_->score(r, *tokenizer_);                             // (B)
-  evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
-  autocast.reset();  // before the first optimizer step changes the weights it cached
-  const double beta = kl_controller_.beta();
-  const RewardShaping shaping{beta, config_.kl.estimator, score_scale_, config_.score_clip, config_.missing_eos_penalty,
-                              config_.gamma, config_.lambda, config_.whiten_advantages, &dist_};
-  if (critic_free(config_)) shape_group_rewards(r, raw_scores, shaping, {config_.algorithm, per_prompt, config_.kl_in_loss});
-  else shape_rewards(r, raw_scores, shaping);
-  const double score_s = seconds_since(t1);
-
-  // 3. ppo_epochs over shuffled minibatches.
-  const auto t2 = Clock::now();
-  const double lr = ppo_learning_rate(config_, iteration);
-  set_learning_rate(*optimizer_, lr);
+PpoTrainer::UpdateStats PpoTrainer::update(const Rollout& r, int64_t iteration, double beta) {
+  set_learning_rate(*optimizer_, ppo_learning_rate(config_, iteration));
   auto generator = at::make_generator<at::CPUGeneratorImpl>(step_seed(config_.seed, iteration, 8));
   // Per-minibatch statistics stay on the device and are read once after the loop (one host sync
   // per iteration instead of seven per minibatch); only the optional early stop reads approx KL.
-  enum Stat { kPolicyLoss, kValueLoss, kClipFrac, kValueClipFrac, kApproxKl, kEntropy, kRatio, kPtxLoss, kKlLoss, kStats };
-  std::vector<torch::Tensor> stats;
-  std::vector<double> grad_norms;
-  bool early_stop = false;
-  int64_t minibatches = 0;
+  std::vector<torch::Tensor> rows_of_stats;
+  UpdateStats stats;
   // Each rank's minibatch is its share of the global one; every rank runs the same number of them.
   // Its loss is scaled by 1 / WORLD_SIZE, so the summed gradients are the mean over ranks.
   const int64_t M = config_.minibatch_size / dist_.world_size();
@@ -355,9 +348,9 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
   const double rank_share = 1.0 / static_cast<double>(dist_.world_size());
   const std::vector<torch::Tensor> parameters = model_->parameters();
   const torch::Tensor zero = torch::zeros({}, torch::TensorOptions().device(device_));
-  for (int64_t epoch = 0; epoch < config_.ppo_epochs && !early_stop; ++epoch) {
+  for (int64_t epoch = 0; epoch < config_.ppo_epochs && !stats.early_stop; ++epoch) {
     auto order = torch::randperm(r.size(), generator, torch::kLong);
-    for (int64_t k = 0, first = 0; k < minibatches_per_epoch && !early_stop; ++k, first += M) {
+    for (int64_t k = 0, first = 0; k < minibatches_per_epoch && !stats.early_stop; ++k, first += M) {
       auto rows = order.narrow(0, first, M);
       auto mask = take_rows(r.mask, rows);                                       // (M, N)
       ResponseEvaluation out;
@@ -368,7 +361,7 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
         BF16Autocast autocast(precision_.bf16, device_);
         out = model_->evaluate(take_rows(r.ids, rows), take_rows(r.attention_mask, rows), r.prompt_length,
                                config_.sampling.temperature, /*with_entropy=*/true);
-        if (ptx_) lm = ptx_loss(iteration, minibatches);
+        if (ptx_) lm = ptx_loss(iteration, stats.minibatches);
       }
       auto pl = policy_loss(out.logprobs, take_rows(r.logprobs, rows), take_rows(r.advantages, rows), mask,
                             config_.clip_range);
@@ -387,37 +380,59 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
       optimizer_->zero_grad();
       (loss * rank_share).backward();
       dist_.all_reduce_gradients(parameters);
-      grad_norms.push_back(clip_gradients(*model_, config_.grad_clip));
+      stats.grad_norms.push_back(clip_gradients(*model_, config_.grad_clip));
       optimizer_->step();
-      stats.push_back(torch::stack({pl.loss, vl.loss, pl.clip_frac, vl.clip_frac, pl.approx_kl, entropy, pl.ratio_mean, lm, kl_term})
-                          .detach().to(torch::kFloat));                       // (kStats)
-      ++minibatches;
+      rows_of_stats.push_back(torch::stack({pl.loss, vl.loss, pl.clip_frac, vl.clip_frac, pl.approx_kl, entropy,
+                                            pl.ratio_mean, lm, kl_term}).detach().to(torch::kFloat));  // (kColumns)
+      ++stats.minibatches;
       if (config_.max_approx_kl > 0 &&
           dist_.sum(pl.approx_kl.item<double>(), "summing approx KL") * rank_share > config_.max_approx_kl)
-        early_stop = true;
+        stats.early_stop = true;
     }
   }
-  auto table = torch::stack(stats).to(torch::kCPU, torch::kDouble);            // (minibatches, kStats)
-  dist_.all_reduce_sum(table, "summing the minibatch statistics");
-  table *= rank_share;                                                         // means over ranks
-  auto column = [&](Stat s) {
-    auto c = table.select(1, s).contiguous();
-    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-  };
-  const auto pg_losses = column(kPolicyLoss), vf_losses = column(kValueLoss), clip_fracs = column(kClipFrac),
-             vf_clip_fracs = column(kValueClipFrac), approx_kls = column(kApproxKl), entropies = column(kEntropy);
-  const auto ptx_losses = ptx_ ? column(kPtxLoss) : std::vector<double>();
-  const auto kl_losses = column(kKlLoss);
-  const double first_ratio = table[0][kRatio].item<double>();
+  stats.table = torch::stack(rows_of_stats).to(torch::kCPU, torch::kDouble);   // (minibatches, kColumns)
+  dist_.all_reduce_sum(stats.table, "summing the minibatch statistics");
+  stats.table *= rank_share;                                                   // means over ranks
+  return stats;
+}
+
+IterationResult PpoTrainer::run_iteration(int64_t iteration) {
+  // 1. Rollout, then 2. scores, log-probs of policy and reference and values. Sampling and scoring
+  // share one autocast scope (the weights are cast once); the log-probs are computed in the
+  // precision of the training forward, so that the first ratio is exactly 1. The scope ends before
+  // the first optimizer step changes the weights it cached.
+  const auto t0 = Clock::now();
+  Rollout r;
+  torch::Tensor raw_scores;                                                     // (B)
+  double rollout_s = 0;
+  {
+    BF16Autocast autocast(precision_.bf16, device_);
+    r = sample_iteration_rollout(iteration);
+    rollout_s = seconds_since(t0);
+    raw_scores = scorer_->score(r, *tokenizer_);
+    evaluate_rollout(r, model_, reference_, config_.sampling.temperature, config_.minibatch_size);
+  }
+  // KL-shaped rewards; advantages (GAE, or for rloo/grpo each group's).
+  const double beta = kl_controller_.beta();
+  const RewardShaping shaping{beta, config_.kl.estimator, score_scale_, config_.score_clip, config_.missing_eos_penalty,
+                              config_.gamma, config_.lambda, config_.whiten_advantages, &dist_};
+  if (critic_free(config_))
+    shape_group_rewards(r, raw_scores, shaping, {config_.algorithm, config_.samples_per_prompt, config_.kl_in_loss});
+  else shape_rewards(r, raw_scores, shaping);
+  const double score_s = seconds_since(t0) - rollout_s;
+
+  // 3. ppo_epochs over shuffled minibatches.
+  const auto t2 = Clock::now();
+  const UpdateStats stats = update(r, iteration, beta);
   const double train_s = seconds_since(t2);
 
   // 4. Figures over every rank's rollout; the KL controller sees the mean sequence KL of all of them.
-  auto sequence_kl = r.kl.sum(1);                                                // (B)
   const RolloutTotals totals = sum_rollout(r, raw_scores, dist_);
   const double samples = totals.samples;
   const double kl = totals.sequence_kl / samples;
   kl_controller_.update(kl, static_cast<int64_t>(samples));
   const double seconds = seconds_since(t0);
+  using S = UpdateStats;
   IterationResult result;
   result.metrics = {{"score_mean", totals.score / samples},
                     {"score_std", std_from_sums(totals.samples, totals.score, totals.score_sq)},
@@ -425,40 +440,41 @@ IterationResult PpoTrainer::run_iteration(int64_t iteration) {
                     {"kl", kl},
                     {"kl_per_token", totals.token_kl / std::max(1.0, totals.response_mask)},
                     {"beta", beta},
-                    {"entropy", mean_of(entropies)},
-                    {"clip_frac", mean_of(clip_fracs)},
-                    {"approx_kl", mean_of(approx_kls)},
-                    {"policy_loss", mean_of(pg_losses)},
+                    {"entropy", stats.mean(S::kEntropy)},
+                    {"clip_frac", stats.mean(S::kClipFrac)},
+                    {"approx_kl", stats.mean(S::kApproxKl)},
+                    {"policy_loss", stats.mean(S::kPolicyLoss)},
                     {"response_length", totals.response_tokens / samples},
                     {"finished_fraction", totals.finished / samples},
-                    {"first_ratio", first_ratio},
-                    {"minibatches", minibatches},
-                    {"early_stop", early_stop},
-                    {"grad_norm", mean_of(grad_norms)},
-                    {"lr", lr},
+                    {"first_ratio", stats.table[0][S::kRatio].item<double>()},
+                    {"minibatches", stats.minibatches},
+                    {"early_stop", stats.early_stop},
+                    {"grad_norm", mean_of(stats.grad_norms)},
+                    {"lr", ppo_learning_rate(config_, iteration)},
                     {"time_rollout_s", rollout_s},
                     {"time_score_s", score_s},
                     {"time_train_s", train_s},
                     {"tokens_per_s", totals.tokens * (2.0 + config_.ppo_epochs) / std::max(1e-9, seconds)},
                     {"samples_per_s", samples / std::max(1e-9, seconds)}};
   if (dist_.active()) result.metrics["allreduce_s"] = dist_.take_communication_seconds();
-  if (!ptx_losses.empty()) result.metrics["ptx_loss"] = mean_of(ptx_losses);
+  if (ptx_) result.metrics["ptx_loss"] = stats.mean(S::kPtxLoss);
   if (model_->has_value()) {
-    result.metrics["value_loss"] = mean_of(vf_losses);
-    result.metrics["value_clip_frac"] = mean_of(vf_clip_fracs);
+    result.metrics["value_loss"] = stats.mean(S::kValueLoss);
+    result.metrics["value_clip_frac"] = stats.mean(S::kValueClipFrac);
     result.metrics["explained_variance"] = explained_variance(r.values, r.returns, r.mask, dist_);
   }
   if (critic_free(config_)) {
-    const GroupTotals groups = sum_groups(r, per_prompt, dist_);
+    const GroupTotals groups = sum_groups(r, config_.samples_per_prompt, dist_);
     result.metrics["reward_group_std"] = groups.std_sum / groups.groups;
     result.metrics["reward_zero_std_fraction"] = groups.zero_std / groups.groups;
   }
-  if (config_.kl_in_loss) result.metrics["kl_loss"] = mean_of(kl_losses);
+  if (config_.kl_in_loss) result.metrics["kl_loss"] = stats.mean(S::kKlLoss);
   result.samples = json::array();
+  auto sequence_kl = r.kl.sum(1);                                                // (B)
   for (int64_t b = 0; b < std::min<int64_t>(config_.samples_per_table, r.size()); ++b)
     result.samples.push_back({{"prompt", r.prompts[b]}, {"response", r.responses[b]},
                               {"score", raw_scores[b].item<double>()}, {"kl", sequence_kl[b].item<double>()}});
-  if (!std::isfinite(mean_of(pg_losses)) || !std::isfinite(mean_of(vf_losses)))
+  if (!std::isfinite(stats.mean(S::kPolicyLoss)) || !std::isfinite(stats.mean(S::kValueLoss)))
     throw std::runtime_error("ppo: iteration " + std::to_string(iteration + 1) + ": loss is not finite");
   return result;
 }

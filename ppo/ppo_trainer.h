@@ -19,6 +19,7 @@
 #include "ppo/policy_value.h"
 #include "ppo/ppo_config.h"
 #include "ppo/prompts.h"
+#include "ppo/rollout.h"
 #include "ppo/scorer.h"
 #include "reward/judge.h"
 #include "pretrain/corpus.h"
@@ -60,6 +61,12 @@ class PpoTrainer {
   const PromptPool& prompts() const { return prompts_; }
 
  private:
+  struct UpdateStats;  // the per-minibatch figures of update()
+
+  // The phases of run_iteration: this rank's rollout for the iteration's prompts, then ppo_epochs of
+  // clipped updates on it.
+  Rollout sample_iteration_rollout(int64_t iteration);
+  UpdateStats update(const Rollout& r, int64_t iteration, double beta);
   PolicyPrompt policy_prompt_of(const std::string& prompt) const;
   uint64_t sampling_seed(int64_t iteration, uint64_t stream) const;
   torch::Tensor ptx_loss(int64_t iteration, int64_t minibatch);
