@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Does bf16 autocast learn what fp32 learns? Runs the quickstart's pretrain -> sft -> reward -> ppo
-# chain once per precision (same seeds, same data), plus the pretrain in fp32 with another seed as
-# the seed-noise reference, and prints one table of the outcomes and stage times.
+# chain once per precision (same seeds, same data), plus the pretrain and PPO in fp32 with another
+# seed as the seed-noise reference, and prints one table of the outcomes and stage times.
 #   bench/precision_equivalence.sh [--out DIR] [--rlhf PATH]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +32,10 @@ mkdir -p "$OUT"
 for p in fp32 bf16; do chain "$p" "$OUT/$p" 2> "$OUT/$p.log"; done
 "$RLHF" pretrain --config configs/quickstart-pretrain.json --set train.precision=fp32 --set train.seed=1338 \
   --set out_dir="$OUT/fp32-seed1338/pretrain" --set data.cache_dir="$OUT/cache" 2> "$OUT/fp32-seed1338.log"
+# PPO's own run-to-run noise: fp32 PPO again from the same SFT policy and reward model, another seed.
+"$RLHF" ppo --config configs/quickstart-ppo.json --set precision=fp32 --set seed=1338 \
+  --set policy_from="$OUT/fp32/sft/best" --set reward_from="$OUT/fp32/reward/best" \
+  --set judge_from="$OUT/fp32/reward/bag_of_words.json" --set out_dir="$OUT/fp32-seed1338/ppo" 2>> "$OUT/fp32-seed1338.log"
 
 python3 - "$OUT" <<'EOF'
 import json, sys, pathlib
