@@ -333,10 +333,11 @@ struct LabelingServer::Impl {
       json list = json::array();
       for (const auto& labeler : storage::list_labelers(db)) {
         if (labeler.role == "external") continue;
+        const storage::AssignmentCounts done = storage::count_assignments(db, labeler.id);
         list.push_back({{"name", labeler.name}, {"role", labeler.role}, {"active", labeler.active},
                         {"created_at", labeler.created_at},
-                        {"submitted", storage::count_assignments(db, labeler.id, "submitted")},
-                        {"skipped", storage::count_assignments(db, labeler.id, "skipped")}});
+                        {"submitted", done.submitted},
+                        {"skipped", done.skipped}});
       }
       send_json(res, 200, {{"labelers", list}});
     }));

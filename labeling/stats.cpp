@@ -60,11 +60,9 @@ json median(std::vector<int64_t> values) {
 }
 
 json overall_counts(storage::Database& db, size_t submissions) {
-  storage::Statement query = db.prepare(R"sql(
-    SELECT count(*),
-           coalesce(sum((SELECT count(*) FROM assignments a
-                         WHERE a.prompt_id = p.id AND a.status = 'submitted') >= p.target_labels), 0)
-    FROM prompts p WHERE p.target_labels > 0)sql");
+  // submitted_labels is the prompt's count of submitted assignments (kept by the schema).
+  storage::Statement query = db.prepare(
+      "SELECT count(*), coalesce(sum(submitted_labels >= target_labels), 0) FROM prompts WHERE target_labels > 0");
   query.step();
   return {{"prompts", query.column_int(0)}, {"prompts_complete", query.column_int(1)}, {"submissions", submissions}};
 }
@@ -97,9 +95,10 @@ json labeling_stats(storage::Database& db) {
   json labelers = json::array();
   for (const auto& labeler : storage::list_labelers(db)) {
     if (labeler.role == "external") continue;
+    const storage::AssignmentCounts done = storage::count_assignments(db, labeler.id);
     labelers.push_back({{"name", labeler.name},
-                        {"submitted", storage::count_assignments(db, labeler.id, "submitted")},
-                        {"skipped", storage::count_assignments(db, labeler.id, "skipped")},
+                        {"submitted", done.submitted},
+                        {"skipped", done.skipped},
                         {"median_duration_ms", median(durations[labeler.id])},
                         {"agreement", agreement[labeler.id].rate()},
                         {"agreement_pairs", agreement[labeler.id].total},

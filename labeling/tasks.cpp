@@ -14,6 +14,7 @@
 #include "storage/prompts.h"
 #include "storage/skips.h"
 #include "storage/submissions.h"
+#include "storage/task_queue.h"
 
 namespace rlhf::labeling {
 namespace {
@@ -45,7 +46,7 @@ std::vector<int64_t> shuffled_response_ids(Database& db, int64_t prompt_id) {
 // the block): that places it uniformly, keeps the rate, and survives restarts, since the block's
 // history is in the database.
 bool gold_turn(Database& db, int64_t labeler_id) {
-  const int64_t into_block = storage::count_all_assignments(db, labeler_id) % kGoldEvery;
+  const int64_t into_block = storage::count_assignments(db, labeler_id).all % kGoldEvery;
   if (into_block > 0 && storage::count_gold_among_latest(db, labeler_id, into_block) > 0) return false;
   std::uniform_int_distribution<int64_t> slot(0, kGoldEvery - 1 - into_block);
   return slot(generator()) == 0;
@@ -135,11 +136,12 @@ bool is_valid_idempotency_key(const std::string& key) {
 }
 
 json me(Database& db, const Labeler& labeler) {
+  const storage::AssignmentCounts done = storage::count_assignments(db, labeler.id);
   return {{"name", labeler.name},
           {"role", labeler.role},
           {"progress",
-           {{"submitted", storage::count_assignments(db, labeler.id, "submitted")},
-            {"skipped", storage::count_assignments(db, labeler.id, "skipped")},
+           {{"submitted", done.submitted},
+            {"skipped", done.skipped},
             {"remaining", storage::count_available_prompts(db, labeler.id, storage::utc_now())}}},
           {"guidelines_version", kGuidelinesVersion}};
 }

@@ -1,6 +1,7 @@
 #include "storage/assignments.h"
 
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace rlhf::storage {
 namespace {
@@ -26,19 +27,6 @@ std::optional<Assignment> find_one(Database& db, const char* where, int64_t valu
   if (!query.step()) return std::nullopt;
   return read_assignment(query);
 }
-
-// Parameters: ?1 labeler id, ?2 now. "need" = labels still missing, counting a slot as taken
-// while someone holds an unexpired open assignment for it.
-constexpr const char* kCandidates = R"sql(
-  SELECT p.id, p.is_gold,
-         p.target_labels
-           - (SELECT count(*) FROM assignments a WHERE a.prompt_id = p.id AND a.status = 'submitted')
-           - (SELECT count(*) FROM assignments a
-                WHERE a.prompt_id = p.id AND a.status = 'open' AND a.expires_at > ?2) AS need
-  FROM prompts p
-  WHERE p.target_labels > 0
-    AND NOT EXISTS (SELECT 1 FROM assignments mine WHERE mine.prompt_id = p.id AND mine.labeler_id = ?1)
-)sql";
 
 }  // namespace
 
@@ -71,16 +59,11 @@ void set_assignment_expiry(Database& db, int64_t id, const std::string& expires_
   db.prepare("UPDATE assignments SET expires_at = ? WHERE id = ?").bind(1, expires_at).bind(2, id).run();
 }
 
-int64_t count_assignments(Database& db, int64_t labeler_id, const std::string& status) {
-  Statement query = db.prepare("SELECT count(*) FROM assignments WHERE labeler_id = ? AND status = ?");
-  query.bind(1, labeler_id).bind(2, status).step();
-  return query.column_int(0);
-}
-
-int64_t count_all_assignments(Database& db, int64_t labeler_id) {
-  Statement query = db.prepare("SELECT count(*) FROM assignments WHERE labeler_id = ?");
-  query.bind(1, labeler_id).step();
-  return query.column_int(0);
+AssignmentCounts count_assignments(Database& db, int64_t labeler_id) {
+  Statement query = db.prepare("SELECT assigned, submitted, skipped FROM labeler_counts WHERE labeler_id = ?");
+  query.bind(1, labeler_id);
+  if (!query.step()) throw std::runtime_error("no assignment counts for labeler " + std::to_string(labeler_id));
+  return {query.column_int(0), query.column_int(1), query.column_int(2)};
 }
 
 int64_t count_gold_among_latest(Database& db, int64_t labeler_id, int64_t latest) {
@@ -88,23 +71,6 @@ int64_t count_gold_among_latest(Database& db, int64_t labeler_id, int64_t latest
       "SELECT count(*) FROM (SELECT p.is_gold FROM assignments a JOIN prompts p ON p.id = a.prompt_id "
       "WHERE a.labeler_id = ? ORDER BY a.id DESC LIMIT ?) WHERE is_gold = 1");
   query.bind(1, labeler_id).bind(2, latest).step();
-  return query.column_int(0);
-}
-
-std::optional<int64_t> pick_next_prompt(Database& db, int64_t labeler_id, const std::string& now,
-                                        bool want_gold) {
-  Statement query = db.prepare(std::string("SELECT id FROM (") + kCandidates +
-                               ") WHERE is_gold = 1 OR need > 0 "
-                               "ORDER BY (is_gold = ?3) DESC, need DESC, id ASC LIMIT 1");
-  query.bind(1, labeler_id).bind(2, now).bind(3, want_gold ? 1 : 0);
-  if (!query.step()) return std::nullopt;
-  return query.column_int(0);
-}
-
-int64_t count_available_prompts(Database& db, int64_t labeler_id, const std::string& now) {
-  Statement query = db.prepare(std::string("SELECT count(*) FROM (") + kCandidates +
-                               ") WHERE is_gold = 1 OR need > 0");
-  query.bind(1, labeler_id).bind(2, now).step();
   return query.column_int(0);
 }
 

@@ -29,18 +29,18 @@ int64_t insert_assignment(Database& db, int64_t labeler_id, int64_t prompt_id,
                           const std::string& expires_at);
 void set_assignment_status(Database& db, int64_t id, const std::string& status);
 void set_assignment_expiry(Database& db, int64_t id, const std::string& expires_at);
-int64_t count_assignments(Database& db, int64_t labeler_id, const std::string& status);
-int64_t count_all_assignments(Database& db, int64_t labeler_id);
+
+// A labeler's assignments by status, read from the counters the schema keeps (migration 4), so
+// the cost does not grow with their history.
+struct AssignmentCounts {
+  int64_t all = 0;
+  int64_t submitted = 0;
+  int64_t skipped = 0;
+};
+AssignmentCounts count_assignments(Database& db, int64_t labeler_id);
 // How many of the labeler's `latest` most recent assignments are on gold prompts.
 int64_t count_gold_among_latest(Database& db, int64_t labeler_id, int64_t latest);
 
-// The next prompt for a labeler, or nothing. Candidates: never assigned to this labeler, and
-// either gold (every labeler sees every gold prompt) or still short of target_labels counting
-// submitted labels plus other labelers' unexpired open assignments. Prompts that need the most
-// labels come first. want_gold picks among gold prompts first; either kind falls back to the other.
-std::optional<int64_t> pick_next_prompt(Database& db, int64_t labeler_id, const std::string& now,
-                                        bool want_gold);
-// How many prompts pick_next_prompt could still hand this labeler.
-int64_t count_available_prompts(Database& db, int64_t labeler_id, const std::string& now);
+// Choosing the next prompt and counting what is left: storage/task_queue.h.
 
 }  // namespace rlhf::storage

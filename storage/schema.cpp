@@ -166,8 +166,143 @@ CREATE INDEX sessions_by_labeler ON sessions(labeler_id);
 CREATE INDEX sessions_by_expiry ON sessions(expires_at);
 )sql";
 
+// Version 4: the task queue without scans (labeling/tasks.cpp asks for the next prompt and for
+// how many are left on every request). An index orders the prompts by labels still missing, and
+// counters kept by the triggers below answer the counts; storage/task_queue.h explains how the two
+// give exactly what a scan of every prompt gave. Existing rows are counted here, before the
+// triggers exist, so nothing is counted twice.
+//
+// Two words used below: a prompt is "gold" if it is a gold prompt with target_labels > 0 (every
+// labeler sees every one) and "wanted" if it is another prompt with target_labels > 0 that still
+// misses labels (submitted assignments < target_labels).
+constexpr const char* kMigration4 = R"sql(
+-- Submitted assignments of the prompt, kept by the assignment triggers: never written directly.
+ALTER TABLE prompts ADD COLUMN submitted_labels INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prompts ADD COLUMN missing_labels INTEGER GENERATED ALWAYS AS (target_labels - submitted_labels) VIRTUAL;
+UPDATE prompts
+SET submitted_labels = (SELECT count(*) FROM assignments a WHERE a.prompt_id = prompts.id AND a.status = 'submitted')
+WHERE id IN (SELECT prompt_id FROM assignments WHERE status = 'submitted');
+
+-- The queue: for each kind, the prompts that need the most labels first, then the oldest.
+CREATE INDEX prompts_queue ON prompts(is_gold, missing_labels DESC, id) WHERE target_labels > 0;
+-- Assignments that may hold a slot (open ones; the expiry tells whether they still do).
+CREATE INDEX assignments_open_by_expiry ON assignments(expires_at) WHERE status = 'open';
+-- A labeler's assignments in the order they were made (the gold block looks at the latest ones).
+CREATE INDEX assignments_by_labeler ON assignments(labeler_id, id);
+
+-- One row: how many gold and wanted prompts there are.
+CREATE TABLE queue_counts (
+  id              INTEGER PRIMARY KEY CHECK (id = 1),
+  gold_prompts    INTEGER NOT NULL,
+  wanted_prompts  INTEGER NOT NULL
+);
+INSERT INTO queue_counts (id, gold_prompts, wanted_prompts)
+SELECT 1, coalesce(sum(is_gold = 1), 0), coalesce(sum(is_gold = 0 AND missing_labels > 0), 0)
+FROM prompts WHERE target_labels > 0;
+
+-- One row per labeler: their assignments by status, and how many of the gold and wanted prompts
+-- they were already assigned (those can never come to them again).
+CREATE TABLE labeler_counts (
+  labeler_id       INTEGER PRIMARY KEY REFERENCES labelers(id) ON DELETE CASCADE,
+  assigned         INTEGER NOT NULL DEFAULT 0,
+  submitted        INTEGER NOT NULL DEFAULT 0,
+  skipped          INTEGER NOT NULL DEFAULT 0,
+  gold_assigned    INTEGER NOT NULL DEFAULT 0,
+  wanted_assigned  INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO labeler_counts (labeler_id, assigned, submitted, skipped, gold_assigned, wanted_assigned)
+SELECT l.id, count(a.id), coalesce(sum(a.status = 'submitted'), 0), coalesce(sum(a.status = 'skipped'), 0),
+       coalesce(sum(p.target_labels > 0 AND p.is_gold = 1), 0),
+       coalesce(sum(p.target_labels > 0 AND p.is_gold = 0 AND p.missing_labels > 0), 0)
+FROM labelers l
+LEFT JOIN assignments a ON a.labeler_id = l.id
+LEFT JOIN prompts p ON p.id = a.prompt_id
+GROUP BY l.id;
+
+CREATE TRIGGER labelers_count_insert AFTER INSERT ON labelers BEGIN
+  INSERT INTO labeler_counts (labeler_id) VALUES (NEW.id);
+END;
+
+CREATE TRIGGER prompts_count_insert AFTER INSERT ON prompts BEGIN
+  UPDATE queue_counts SET
+    gold_prompts = gold_prompts + (NEW.target_labels > 0 AND NEW.is_gold = 1),
+    wanted_prompts = wanted_prompts + (NEW.target_labels > 0 AND NEW.is_gold = 0 AND NEW.missing_labels > 0);
+END;
+
+-- A prompt that turns gold, gets its last missing label or loses one: it moves between the counts,
+-- for everybody and for each labeler who had it (at most one assignment per labeler and prompt).
+CREATE TRIGGER prompts_count_update AFTER UPDATE OF is_gold, target_labels, submitted_labels ON prompts
+WHEN (OLD.target_labels > 0 AND OLD.is_gold = 1) != (NEW.target_labels > 0 AND NEW.is_gold = 1)
+  OR (OLD.target_labels > 0 AND OLD.is_gold = 0 AND OLD.missing_labels > 0)
+     != (NEW.target_labels > 0 AND NEW.is_gold = 0 AND NEW.missing_labels > 0)
+BEGIN
+  UPDATE queue_counts SET
+    gold_prompts = gold_prompts + (NEW.target_labels > 0 AND NEW.is_gold = 1)
+                                - (OLD.target_labels > 0 AND OLD.is_gold = 1),
+    wanted_prompts = wanted_prompts + (NEW.target_labels > 0 AND NEW.is_gold = 0 AND NEW.missing_labels > 0)
+                                    - (OLD.target_labels > 0 AND OLD.is_gold = 0 AND OLD.missing_labels > 0);
+  UPDATE labeler_counts SET
+    gold_assigned = gold_assigned + (NEW.target_labels > 0 AND NEW.is_gold = 1)
+                                  - (OLD.target_labels > 0 AND OLD.is_gold = 1),
+    wanted_assigned = wanted_assigned + (NEW.target_labels > 0 AND NEW.is_gold = 0 AND NEW.missing_labels > 0)
+                                      - (OLD.target_labels > 0 AND OLD.is_gold = 0 AND OLD.missing_labels > 0)
+  WHERE labeler_id IN (SELECT labeler_id FROM assignments WHERE prompt_id = NEW.id);
+END;
+
+CREATE TRIGGER prompts_count_delete AFTER DELETE ON prompts BEGIN
+  UPDATE queue_counts SET
+    gold_prompts = gold_prompts - (OLD.target_labels > 0 AND OLD.is_gold = 1),
+    wanted_prompts = wanted_prompts - (OLD.target_labels > 0 AND OLD.is_gold = 0 AND OLD.missing_labels > 0);
+END;
+
+-- The labeler's own counts first, from the prompt as it is; then a submitted label changes the
+-- prompt, and prompts_count_update moves everybody who has it, the new assignment included.
+CREATE TRIGGER assignments_count_insert AFTER INSERT ON assignments BEGIN
+  UPDATE labeler_counts SET
+    assigned = assigned + 1,
+    submitted = submitted + (NEW.status = 'submitted'),
+    skipped = skipped + (NEW.status = 'skipped'),
+    gold_assigned = gold_assigned +
+      (SELECT target_labels > 0 AND is_gold = 1 FROM prompts WHERE id = NEW.prompt_id),
+    wanted_assigned = wanted_assigned +
+      (SELECT target_labels > 0 AND is_gold = 0 AND missing_labels > 0 FROM prompts WHERE id = NEW.prompt_id)
+  WHERE labeler_id = NEW.labeler_id;
+  UPDATE prompts SET submitted_labels = submitted_labels + 1 WHERE id = NEW.prompt_id AND NEW.status = 'submitted';
+END;
+
+CREATE TRIGGER assignments_count_status AFTER UPDATE OF status ON assignments WHEN OLD.status != NEW.status BEGIN
+  UPDATE labeler_counts SET
+    submitted = submitted + (NEW.status = 'submitted') - (OLD.status = 'submitted'),
+    skipped = skipped + (NEW.status = 'skipped') - (OLD.status = 'skipped')
+  WHERE labeler_id = NEW.labeler_id;
+  UPDATE prompts SET submitted_labels = submitted_labels + (NEW.status = 'submitted') - (OLD.status = 'submitted')
+  WHERE id = NEW.prompt_id AND (NEW.status = 'submitted') != (OLD.status = 'submitted');
+END;
+
+-- The mirror of assignments_count_insert: the row is gone, so prompts_count_update no longer
+-- sees this labeler, whose counts were taken back first.
+CREATE TRIGGER assignments_count_delete AFTER DELETE ON assignments BEGIN
+  UPDATE labeler_counts SET
+    assigned = assigned - 1,
+    submitted = submitted - (OLD.status = 'submitted'),
+    skipped = skipped - (OLD.status = 'skipped'),
+    gold_assigned = gold_assigned -
+      (SELECT target_labels > 0 AND is_gold = 1 FROM prompts WHERE id = OLD.prompt_id),
+    wanted_assigned = wanted_assigned -
+      (SELECT target_labels > 0 AND is_gold = 0 AND missing_labels > 0 FROM prompts WHERE id = OLD.prompt_id)
+  WHERE labeler_id = OLD.labeler_id;
+  UPDATE prompts SET submitted_labels = submitted_labels - 1 WHERE id = OLD.prompt_id AND OLD.status = 'submitted';
+END;
+
+-- The counts follow an assignment's labeler and prompt, which never change.
+CREATE TRIGGER assignments_keep_labeler_and_prompt BEFORE UPDATE OF labeler_id, prompt_id ON assignments
+WHEN NEW.labeler_id != OLD.labeler_id OR NEW.prompt_id != OLD.prompt_id BEGIN
+  SELECT RAISE(ABORT, 'an assignment keeps its labeler and prompt: delete it and make a new one');
+END;
+)sql";
+
 const std::vector<const char*>& migrations() {
-  static const std::vector<const char*> all = {kMigration1, kMigration2, kMigration3};
+  static const std::vector<const char*> all = {kMigration1, kMigration2, kMigration3, kMigration4};
   return all;
 }
 
